@@ -1,0 +1,2 @@
+/** The device SDK. */
+package dev.siteward.device;

@@ -1,0 +1,2 @@
+/** Site PKI: certificates, CSRs, CRLs, chain validation and model signatures. */
+package dev.siteward.pki;

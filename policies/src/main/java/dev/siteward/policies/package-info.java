@@ -1,0 +1,2 @@
+/** The policy language, its schema and evaluator. */
+package dev.siteward.policies;
