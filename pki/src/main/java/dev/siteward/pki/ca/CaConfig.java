@@ -1,0 +1,26 @@
+package dev.siteward.pki.ca;
+
+import dev.siteward.pki.KeyType;
+import java.time.Instant;
+
+/**
+ * The persisted description of a CA ({@code ca/ca.json}).
+ *
+ * @param formatVersion    layout version of the CA directory
+ * @param kind             site or publisher
+ * @param trustDomain      the SPIFFE trust domain of every identity issued
+ * @param keyType          the CA key type
+ * @param keyStorage       {@code file} or {@code pkcs11}
+ * @param pkcs11Config     absolute path of the SunPKCS11 config, when keyStorage is pkcs11
+ * @param pkcs11Labels     prefix of this CA's key labels in the token, when keyStorage is pkcs11
+ * @param crlUrl           the CRL distribution point put into issued certificates, or null
+ * @param crlValidityHours how long each CRL is valid (nextUpdate - thisUpdate)
+ * @param createdAt        when the CA was created
+ */
+public record CaConfig(int formatVersion, CaKind kind, String trustDomain, KeyType keyType, String keyStorage,
+                       String pkcs11Config, String pkcs11Labels, String crlUrl, int crlValidityHours, Instant createdAt) {
+
+    public static final int FORMAT_VERSION = 1;
+    public static final String STORAGE_FILE = "file";
+    public static final String STORAGE_PKCS11 = "pkcs11";
+}
