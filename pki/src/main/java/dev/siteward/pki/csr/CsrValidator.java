@@ -52,6 +52,11 @@ public final class CsrValidator {
             PKCSObjectIdentifiers.sha384WithRSAEncryption, "SHA384withRSA",
             PKCSObjectIdentifiers.sha512WithRSAEncryption, "SHA512withRSA");
 
+    static {
+        // BouncyCastleProvider.getPublicKey needs a provider instance to have registered its key converters
+        CryptoProviders.bouncyCastle();
+    }
+
     private CsrValidator() {
     }
 
