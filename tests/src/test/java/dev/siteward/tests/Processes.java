@@ -70,6 +70,8 @@ final class Processes {
         }
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add("-XX:TieredStopAtLevel=1");
+        cmd.add("-XX:+UseSerialGC");
         cmd.add("-jar");
         cmd.add(jar);
         cmd.addAll(List.of(args));
