@@ -33,6 +33,9 @@ import org.bouncycastle.asn1.x509.KeyPurposeId;
 import org.bouncycastle.asn1.x509.KeyUsage;
 import org.bouncycastle.asn1.x509.SubjectKeyIdentifier;
 import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.asn1.x509.Time;
+import org.bouncycastle.asn1.DERGeneralizedTime;
+import org.bouncycastle.asn1.DERUTCTime;
 import org.bouncycastle.cert.CertIOException;
 import org.bouncycastle.cert.X509v3CertificateBuilder;
 
@@ -119,14 +122,31 @@ final class CertificateTemplates {
         return b.build();
     }
 
-    /** RFC 7093 section 2 method 1: the leftmost 160 bits of the SHA-256 of the subjectPublicKey bits. */
-    static byte[] keyIdentifier(SubjectPublicKeyInfo spki) {
+    private static final ThreadLocal<MessageDigest> SHA256 = ThreadLocal.withInitial(() -> {
         try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(spki.getPublicKeyData().getBytes());
-            return Arrays.copyOf(digest, 20);
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         }
+    });
+
+    /** RFC 7093 section 2 method 1: the leftmost 160 bits of the SHA-256 of the subjectPublicKey bits. */
+    static byte[] keyIdentifier(SubjectPublicKeyInfo spki) {
+        return Arrays.copyOf(SHA256.get().digest(spki.getPublicKeyData().getBytes()), 20);
+    }
+
+    /**
+     * An X.509 time (RFC 5280 section 4.1.2.5): UTCTime through 2049, GeneralizedTime from 2050, in whole seconds.
+     * Formatted directly rather than through BouncyCastle's Date path, which goes through SimpleDateFormat.
+     */
+    static Time x509Time(java.time.Instant instant) {
+        java.time.ZonedDateTime t = instant.atZone(java.time.ZoneOffset.UTC);
+        String body = String.format(java.util.Locale.ROOT, "%02d%02d%02d%02d%02dZ", t.getMonthValue(),
+                t.getDayOfMonth(), t.getHour(), t.getMinute(), t.getSecond());
+        if (t.getYear() < 2050) {
+            return new Time(new DERUTCTime(String.format(java.util.Locale.ROOT, "%02d", t.getYear() % 100) + body));
+        }
+        return new Time(new DERGeneralizedTime(String.format(java.util.Locale.ROOT, "%04d", t.getYear()) + body));
     }
 
     /** The encoded CRL distribution point extension value for this URL. */
@@ -139,7 +159,7 @@ final class CertificateTemplates {
 
     /** An end-entity template for the profile. */
     static X509v3CertificateBuilder endEntity(CertificateProfile profile, X500Name issuer, byte[] issuerKeyId,
-                                              BigInteger serial, Date notBefore, Date notAfter, String name,
+                                              BigInteger serial, Time notBefore, Time notAfter, String name,
                                               Sans sans, SubjectPublicKeyInfo spki, byte[] crlDpExtension,
                                               boolean rsaKey) throws CertIOException {
         X509v3CertificateBuilder b = new X509v3CertificateBuilder(issuer, serial, notBefore, notAfter,

@@ -37,6 +37,11 @@ public final class FileCaKeyStore implements CaKeyStore {
     /** PBKDF2 iterations for key files: slow enough to resist guessing, ~0.1 s to open. */
     public static final int PBKDF2_ITERATIONS = 200_000;
 
+    static {
+        // BouncyCastle registered (last) supplies AES/CBC/PKCS7Padding; PBKDF2 still comes from the JDK's provider
+        CryptoProviders.bouncyCastle();
+    }
+
     private final Path dir;
     private final char[] passphrase;
 
@@ -73,8 +78,8 @@ public final class FileCaKeyStore implements CaKeyStore {
     private byte[] encrypt(PrivateKey key) throws PkiException {
         requirePassphrase();
         try {
+            // PBKDF2 and AES through the JDK's provider: its HMAC-SHA256 uses the CPU's SHA instructions
             OutputEncryptor encryptor = new JceOpenSSLPKCS8EncryptorBuilder(PKCS8Generator.AES_256_CBC)
-                    .setProvider(CryptoProviders.bouncyCastle())
                     .setPRF(PKCS8Generator.PRF_HMACSHA256)
                     .setIterationCount(PBKDF2_ITERATIONS)
                     .setPassword(passphrase)
@@ -106,11 +111,16 @@ public final class FileCaKeyStore implements CaKeyStore {
         PrivateKey privateKey;
         try {
             PrivateKeyInfo info = new PKCS8EncryptedPrivateKeyInfo(blocks.get(0)).decryptPrivateKeyInfo(
-                    new JceOpenSSLPKCS8DecryptorProviderBuilder().setProvider(CryptoProviders.bouncyCastle())
-                            .build(passphrase));
+                    new JceOpenSSLPKCS8DecryptorProviderBuilder().build(passphrase));
             privateKey = new JcaPEMKeyConverter().setProvider(CryptoProviders.bouncyCastle()).getPrivateKey(info);
         } catch (PKCSException e) {
-            throw new PkiException(Reason.PASSPHRASE_WRONG, "wrong CA passphrase: cannot decrypt " + f.getFileName());
+            for (Throwable c = e; c != null; c = c.getCause()) {
+                if (c instanceof java.security.NoSuchAlgorithmException) {
+                    throw new PkiException(Reason.INTERNAL, "cannot decrypt " + f.getFileName() + ": " + c.getMessage(),
+                            e);
+                }
+            }
+            throw new PkiException(Reason.PASSPHRASE_WRONG, "wrong CA passphrase: cannot decrypt " + f.getFileName(), e);
         } catch (Exception e) {
             throw new PkiException(Reason.STORAGE, "cannot decode key file " + f, e);
         }

@@ -351,8 +351,13 @@ public final class SiteCa implements CertificateAuthority, AutoCloseable {
             throw new PkiException(Reason.PROFILE_NOT_ALLOWED, "a " + config.kind().cliName() + " CA does not issue "
                     + profile.cliName() + " certificates");
         }
-        if (request.role() != null && profile != CertificateProfile.ADMIN) {
-            throw new PkiException(Reason.NAME_INVALID, "a role is for admin certificates only");
+        if (request.role() != null) {
+            if (profile != CertificateProfile.ADMIN) {
+                throw new PkiException(Reason.NAME_INVALID, "a role is for admin certificates only");
+            }
+            if (!SpiffeId.NAME.matcher(request.role()).matches()) {
+                throw new PkiException(Reason.NAME_INVALID, "invalid role '" + request.role() + "'");
+            }
         }
         CertificateTemplates.Sans sans = CertificateTemplates.sans(profile, config.trustDomain(), request.name(),
                 request.dnsNames(), request.ipAddresses());
@@ -384,7 +389,8 @@ public final class SiteCa implements CertificateAuthority, AutoCloseable {
             SubjectPublicKeyInfo spki = SubjectPublicKeyInfo.getInstance(csr.spkiDer());
             boolean rsa = "RSA".equals(csr.publicKey().getAlgorithm());
             byte[] der = CertificateTemplates.endEntity(profile, issuerName, issuerKeyId, serial,
-                    Date.from(notBefore), Date.from(notAfter), name, sans, spki, crlDpExtension, rsa)
+                    CertificateTemplates.x509Time(notBefore), CertificateTemplates.x509Time(notAfter), name, sans, spki,
+                    crlDpExtension, rsa)
                     .build(signer).getEncoded();
             X509Certificate cert = Certificates.parse(der);
             ProfileCheck.check(cert, profile, issuing, serial, csr.spkiDer(), sans,

@@ -163,7 +163,7 @@ public final class CsrValidator {
             byte[] sig = request.getSignature().getOctets();
             String jca = SIGNATURE_ALGORITHMS.get(sigAlg.getAlgorithm());
             if (jca != null) {
-                Signature verifier = Signature.getInstance(jca, CryptoProviders.bouncyCastle());
+                Signature verifier = verifier(jca);
                 verifier.initVerify(key);
                 verifier.update(tbs);
                 valid = verifier.verify(sig);
@@ -180,6 +180,19 @@ public final class CsrValidator {
         if (!valid) {
             throw new PkiException(Reason.CSR_SIGNATURE_INVALID, "CSR signature does not verify (no proof of possession)");
         }
+    }
+
+    /** Signature objects are costly to look up and not thread-safe: one per thread and algorithm. */
+    private static final ThreadLocal<Map<String, Signature>> VERIFIERS = ThreadLocal.withInitial(java.util.HashMap::new);
+
+    private static Signature verifier(String jca) throws GeneralSecurityException {
+        Map<String, Signature> cache = VERIFIERS.get();
+        Signature s = cache.get(jca);
+        if (s == null) {
+            s = Signature.getInstance(jca, CryptoProviders.bouncyCastle());
+            cache.put(jca, s);
+        }
+        return s;
     }
 
     private static void checkNoCaRights(CertificationRequest request) throws PkiException {
