@@ -1,0 +1,169 @@
+package dev.siteward.gateway.enrollment;
+
+import dev.siteward.gateway.GatewayException;
+import dev.siteward.gateway.GatewayException.Reason;
+import dev.siteward.gateway.devices.Device;
+import dev.siteward.gateway.devices.DeviceRegistry;
+import dev.siteward.gateway.devices.DeviceStatus;
+import dev.siteward.gateway.store.GatewayStore;
+import dev.siteward.gateway.store.StoreException;
+import dev.siteward.pki.CertificateProfile;
+import dev.siteward.pki.Certificates;
+import dev.siteward.pki.IssueRequest;
+import dev.siteward.pki.IssuedCertificate;
+import dev.siteward.pki.PemCodec;
+import dev.siteward.pki.PkiException;
+import dev.siteward.pki.SpiffeId;
+import dev.siteward.pki.ca.SiteCa;
+import dev.siteward.pki.csr.CsrValidator;
+import dev.siteward.pki.csr.ValidatedCsr;
+import dev.siteward.gateway.authentication.ClientCertificateVerifier;
+import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * EST enrollment (RFC 7030 sections 4.2.1 and 4.2.2): decides who may get which device certificate. A CSR is
+ * checked before anything is consumed; the subject is decided by the token, the factory certificate or the current
+ * certificate, never by the CSR.
+ */
+public final class EnrollmentService {
+
+    private final SiteCa ca;
+    private final GatewayStore store;
+    private final DeviceRegistry devices;
+    private final EnrollmentTokens tokens;
+    private final IdevidPolicy idevid;
+    private final ClientCertificateVerifier verifier;
+    private final Clock clock;
+
+    public EnrollmentService(SiteCa ca, GatewayStore store, DeviceRegistry devices, EnrollmentTokens tokens,
+                             IdevidPolicy idevid, ClientCertificateVerifier verifier, Clock clock) {
+        this.ca = ca;
+        this.store = store;
+        this.devices = devices;
+        this.tokens = tokens;
+        this.idevid = idevid;
+        this.verifier = verifier;
+        this.clock = clock;
+    }
+
+    /** {@code simpleenroll} with a one-time token. */
+    public List<X509Certificate> enrollWithToken(byte[] csrDer, String token)
+            throws GatewayException, StoreException {
+        ValidatedCsr csr = validate(csrDer);
+        TokenClaims claims = tokens.verify(token);
+        String spki = DeviceRegistry.spkiSha256(csr.spkiDer());
+        EnrollmentTokens.Consumption consumed = store.inTransaction(c -> {
+            Device d = devices.find(c, claims.deviceId());
+            if (d != null && d.status() == DeviceStatus.SUSPENDED) {
+                throw new GatewayException(Reason.DEVICE_SUSPENDED, "device '" + claims.deviceId() + "' is suspended");
+            }
+            return tokens.consume(c, claims, spki);
+        });
+        if (consumed.retry() && consumed.serial() != null) {
+            return previouslyIssued(claims.deviceId(), consumed.serial());
+        }
+        IssuedCertificate issued = issue(csrDer, claims.deviceId());
+        store.inTransaction(c -> {
+            devices.recordIssued(c, claims.deviceId(), claims.labels(), issued.certificate(), null, null);
+            tokens.recordSerial(c, claims.jti(), issued.serialHex());
+            return null;
+        });
+        devices.invalidate(claims.deviceId());
+        return List.of(issued.certificate(), issued.caChain().get(0));
+    }
+
+    /** {@code simpleenroll} with a factory certificate (IDevID) presented as the TLS client certificate. */
+    public List<X509Certificate> enrollWithFactoryCertificate(byte[] csrDer, List<X509Certificate> chain)
+            throws GatewayException, StoreException {
+        ValidatedCsr csr = validate(csrDer);
+        if (idevid == null) {
+            throw new GatewayException(Reason.IDEVID_INVALID, "factory-certificate enrollment is not configured");
+        }
+        String id = idevid.deviceId(chain, clock);
+        X509Certificate factory = chain.get(0);
+        String issuer = factory.getIssuerX500Principal().getName();
+        String serial = Certificates.serialHex(factory.getSerialNumber());
+        Device d = devices.find(id).orElse(null);
+        if (d == null && !idevid.allowUnregistered()) {
+            throw new GatewayException(Reason.IDEVID_NOT_REGISTERED, "device '" + id
+                    + "' is not registered for factory-certificate enrollment");
+        }
+        if (d != null) {
+            if (d.status() == DeviceStatus.SUSPENDED || d.status() == DeviceStatus.REVOKED) {
+                throw new GatewayException(Reason.DEVICE_SUSPENDED, "device '" + id + "' is " + d.status().dbName());
+            }
+            boolean serialMatches = d.idevidSerial() == null ? idevid.allowUnregistered()
+                    : d.idevidSerial().equals(serial);
+            boolean issuerMatches = d.idevidIssuer() == null || d.idevidIssuer().equals(issuer);
+            if (!serialMatches || !issuerMatches) {
+                throw new GatewayException(Reason.IDEVID_NOT_REGISTERED, "device '" + id
+                        + "' is bound to another factory certificate");
+            }
+        }
+        IssuedCertificate issued = issue(csrDer, id);
+        store.inTransaction(c -> {
+            devices.recordIssued(c, id, Map.of(), issued.certificate(), issuer, serial);
+            return null;
+        });
+        devices.invalidate(id);
+        return List.of(issued.certificate(), issued.caChain().get(0));
+    }
+
+    /** {@code simplereenroll}: renew with the current, unrevoked device certificate; the identity is kept. */
+    public List<X509Certificate> reenroll(byte[] csrDer, List<X509Certificate> clientChain)
+            throws GatewayException, StoreException {
+        ValidatedCsr csr = validate(csrDer);
+        if (clientChain == null || clientChain.isEmpty()) {
+            throw new GatewayException(Reason.CERTIFICATE_REQUIRED, "re-enrollment needs the current device "
+                    + "certificate as the TLS client certificate");
+        }
+        SpiffeId identity = verifier.verify(clientChain.get(0));
+        if (identity.kind() != SpiffeId.Kind.DEVICE) {
+            throw new GatewayException(Reason.FORBIDDEN, "only device certificates re-enroll");
+        }
+        IssuedCertificate issued = issue(csrDer, identity.name());
+        store.inTransaction(c -> {
+            devices.recordIssued(c, identity.name(), Map.of(), issued.certificate(), null, null);
+            return null;
+        });
+        devices.invalidate(identity.name());
+        return List.of(issued.certificate(), issued.caChain().get(0));
+    }
+
+    private static ValidatedCsr validate(byte[] csrDer) throws GatewayException {
+        try {
+            return CsrValidator.validate(csrDer);
+        } catch (PkiException e) {
+            Reason r = e.reason() == PkiException.Reason.CSR_TOO_LARGE ? Reason.TOO_LARGE : Reason.CSR_INVALID;
+            throw new GatewayException(r, e.getMessage());
+        }
+    }
+
+    private IssuedCertificate issue(byte[] csrDer, String deviceId) throws GatewayException {
+        try {
+            return ca.issue(new IssueRequest(csrDer, CertificateProfile.DEVICE, deviceId, List.of(), List.of(), null,
+                    null));
+        } catch (PkiException e) {
+            throw new GatewayException(e.reason().badInput() ? Reason.CSR_INVALID : Reason.INTERNAL, e.getMessage(), e);
+        }
+    }
+
+    private List<X509Certificate> previouslyIssued(String deviceId, String serial)
+            throws StoreException, GatewayException {
+        Device d = devices.get(deviceId);
+        for (var c : d.certificates()) {
+            if (c.serial().equals(serial)) {
+                try {
+                    return List.of(PemCodec.parseCertificates(c.pem()).get(0), ca.issuingCertificate());
+                } catch (CertificateException e) {
+                    throw new GatewayException(Reason.INTERNAL, "stored certificate unreadable", e);
+                }
+            }
+        }
+        throw new GatewayException(Reason.INTERNAL, "certificate " + serial + " of a consumed token is missing");
+    }
+}
