@@ -14,6 +14,7 @@ import java.security.SecureRandom;
 import java.security.cert.CertificateException;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
+import java.security.spec.PKCS8EncodedKeySpec;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -133,15 +134,27 @@ public final class ModelKeys {
         String alg = key.getAlgorithm();
         if (alg.equals("EC") || alg.equals("ECDSA")) {
             KeyFactory kf = KeyFactory.getInstance("EC", SignatureAlgorithms.BC);
-            ECPrivateKey bc = (ECPrivateKey) kf.translateKey(key);
+            ECPrivateKey bc = key instanceof ECPrivateKey k ? k
+                    : (ECPrivateKey) kf.generatePrivate(new PKCS8EncodedKeySpec(encoded(key)));
             var params = bc.getParameters();
             return kf.generatePublic(new ECPublicKeySpec(params.getG().multiply(bc.getD()).normalize(), params));
         }
         if (alg.equals("Ed25519") || alg.equals("EdDSA")) {
+            if (key instanceof EdDSAPrivateKey k) {
+                return k.getPublicKey();
+            }
             KeyFactory kf = KeyFactory.getInstance("Ed25519", SignatureAlgorithms.BC);
-            return ((EdDSAPrivateKey) kf.translateKey(key)).getPublicKey();
+            return ((EdDSAPrivateKey) kf.generatePrivate(new PKCS8EncodedKeySpec(encoded(key)))).getPublicKey();
         }
         throw new GeneralSecurityException("cannot derive the public key of a " + alg + " key");
+    }
+
+    private static byte[] encoded(PrivateKey key) throws GeneralSecurityException {
+        byte[] der = key.getEncoded();
+        if (der == null) {
+            throw new GeneralSecurityException("the private key is not extractable (a token key?): pass its public key");
+        }
+        return der;
     }
 
     /** Encodes keys, certificates and CSRs as PEM text. */
