@@ -157,12 +157,16 @@ public final class ModelKeys {
         return der;
     }
 
-    /** Encodes keys, certificates and CSRs as PEM text. */
+    /** Encodes JCA keys and certificates as PEM text (private keys as unencrypted PKCS#8). */
     public static String toPem(Object... objects) {
         StringWriter sw = new StringWriter();
         try (JcaPEMWriter w = new JcaPEMWriter(sw)) {
             for (Object o : objects) {
-                w.writeObject(o);
+                if (o instanceof PrivateKey key) {
+                    w.writeObject(new org.bouncycastle.openssl.jcajce.JcaPKCS8Generator(key, null));
+                } else {
+                    w.writeObject(o);
+                }
             }
         } catch (IOException e) {
             throw new IllegalStateException("writing PEM to a string failed", e);
@@ -170,15 +174,22 @@ public final class ModelKeys {
         return sw.toString();
     }
 
-    /** Returns a PKCS#10 request, signed with {@code keys}, for a publisher certificate with common name {@code cn}. */
-    public static PKCS10CertificationRequest certificationRequest(KeyPair keys, String cn)
-            throws GeneralSecurityException {
+    /**
+     * Returns a PKCS#10 request (DER), signed with {@code keys}, for a publisher certificate with common name
+     * {@code cn}; {@link #certificationRequestPem(byte[])} turns it into the {@code publisher.csr} text.
+     */
+    public static byte[] certificationRequest(KeyPair keys, String cn) throws GeneralSecurityException {
         try {
             return new JcaPKCS10CertificationRequestBuilder(name(cn), keys.getPublic())
-                    .build(contentSigner(keys));
-        } catch (OperatorCreationException e) {
+                    .build(contentSigner(keys)).getEncoded();
+        } catch (OperatorCreationException | IOException e) {
             throw new GeneralSecurityException(e.getMessage(), e);
         }
+    }
+
+    /** Returns a DER PKCS#10 request as PEM ({@code CERTIFICATE REQUEST}). */
+    public static String certificationRequestPem(byte[] der) throws IOException {
+        return toPem(new PKCS10CertificationRequest(der));
     }
 
     /**

@@ -184,10 +184,26 @@ class GoldenVectorTest {
         VerificationResult r = ModelVerifier.trustingRoots(List.of(other.root)).withClock(CLOCK)
                 .verify(certFolder(), certFolder().resolve("model.sig"));
         assertFails(r, FailureReason.UNTRUSTED_CHAIN);
-        VerificationResult intermediateAsRoot = ModelVerifier.trustingRoots(
+        VerificationResult signingCertAsRoot = ModelVerifier.trustingRoots(
                 ModelKeys.readCertificates(Vectors.read("keys/signing-key-cert.pem"))).withClock(CLOCK)
                 .verify(certFolder(), certFolder().resolve("model.sig"));
-        assertTrue(intermediateAsRoot.verified() || intermediateAsRoot.failure().isPresent());
+        assertFails(signingCertAsRoot, FailureReason.UNTRUSTED_CHAIN);
+    }
+
+    @Test
+    void certificateVectorVerifiesWithItsIntermediateConfiguredAsTrustAnchor() throws Exception {
+        VerificationResult r = ModelVerifier.trustingRoots(
+                ModelKeys.readCertificates(Vectors.read("keys/int-ca-cert.pem"))).withClock(CLOCK)
+                .verify(certFolder(), certFolder().resolve("model.sig"));
+        assertTrue(r.verified(), r::toString);
+    }
+
+    @Test
+    void certificateVectorFailsOutsideItsChainsValidity() throws Exception {
+        VerificationResult r = ModelVerifier.trustingRoots(Vectors.root())
+                .withClock(Clock.fixed(java.time.Instant.parse("2036-01-01T00:00:00Z"), ZoneOffset.UTC))
+                .verify(certFolder(), certFolder().resolve("model.sig"));
+        assertFails(r, FailureReason.UNTRUSTED_CHAIN);
     }
 
     @Test

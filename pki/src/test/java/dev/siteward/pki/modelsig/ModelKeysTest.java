@@ -25,7 +25,8 @@ class ModelKeysTest {
         Clock clock = Clock.fixed(TestCa.NOW, ZoneOffset.UTC);
         var cert = ModelKeys.selfSignedCertificate(keys, "vision publisher", clock, Duration.ofDays(30));
         var csr = ModelKeys.certificationRequest(keys, "vision publisher");
-        assertTrue(ModelKeys.toPem(csr).startsWith("-----BEGIN CERTIFICATE REQUEST-----"));
+        assertTrue(ModelKeys.certificationRequestPem(csr).startsWith("-----BEGIN CERTIFICATE REQUEST-----"));
+        assertTrue(ModelKeys.toPem(keys.getPrivate()).startsWith("-----BEGIN PRIVATE KEY-----"));
 
         var privateKey = ModelKeys.readPrivateKey(ModelKeys.toPem(keys.getPrivate()));
         var chain = ModelKeys.readCertificates("leading text\n" + ModelKeys.toPem(cert));
