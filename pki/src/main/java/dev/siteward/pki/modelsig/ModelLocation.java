@@ -117,15 +117,19 @@ public final class ModelLocation {
         return List.copyOf(names);
     }
 
-    /** Returns true when the caller gave ignore paths that fall inside the model root. */
-    boolean hasCallerIgnorePaths() {
+    /** Returns the caller's ignore paths that fall inside the model root, relative to it. */
+    List<String> callerIgnoredNames() {
+        TreeSet<String> names = new TreeSet<>(ResourceNames.ORDER);
         for (Path p : ignorePaths) {
             Path resolved = p.isAbsolute() ? p : workingDirectory.resolve(p);
-            if (relativeToRoot(resolved).isPresent()) {
-                return true;
-            }
+            relativeToRoot(resolved).ifPresent(names::add);
         }
-        return false;
+        return List.copyOf(names);
+    }
+
+    /** Returns true when the caller gave ignore paths that fall inside the model root. */
+    boolean hasCallerIgnorePaths() {
+        return !callerIgnoredNames().isEmpty();
     }
 
     private Optional<String> relativeToRoot(Path p) {

@@ -109,7 +109,7 @@ public final class ModelVerifier {
             Envelope envelope = openEnvelope(bundle);
             ModelManifest signed = Statements.decodeModel(envelope.payload());
             Map<String, Path> files = location.files(signed.ignorePaths());
-            List<String> callerIgnored = location.hasCallerIgnorePaths() ? location.excludedNames() : List.of();
+            List<String> callerIgnored = location.callerIgnoredNames();
             Map<String, String> expected = new LinkedHashMap<>();
             signed.digests().forEach((name, digest) -> {
                 if (!isUnder(name, callerIgnored)) {
