@@ -1,5 +1,6 @@
 package dev.siteward.pki.modelsig;
 
+import dev.siteward.pki.KeyMaterial;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -43,7 +44,7 @@ public final class ModelSigner {
 
     /**
      * Returns a key-mode signer. {@code publicKey} is the key paired with {@code privateKey} (for a software key,
-     * {@link ModelKeys#publicKeyOf(PrivateKey)}); it is recorded as a hint and used to check each signature.
+     * {@link KeyMaterial#publicKeyOf(PrivateKey)}); it is recorded as a hint and used to check each signature.
      */
     public static ModelSigner withPublicKey(PrivateKey privateKey, PublicKey publicKey) {
         return new ModelSigner(privateKey, publicKey, List.of(), null);

@@ -5,7 +5,9 @@
  * <p>Entry points: {@link dev.siteward.pki.modelsig.ModelSigner} (sign a model or a withdrawal),
  * {@link dev.siteward.pki.modelsig.ModelVerifier} (verify against trusted roots or a public key),
  * {@link dev.siteward.pki.modelsig.ModelLocation} (what counts as the model's files) and
- * {@link dev.siteward.pki.modelsig.ModelKeys} (PEM keys and certificates for the CLI).
+ * {@link dev.siteward.pki.modelsig.KeyMaterial} (PEM keys and certificates for the CLI).
  * The format is described in {@code docs/model-signing.md}.
  */
 package dev.siteward.pki.modelsig;
+
+import dev.siteward.pki.KeyMaterial;

@@ -1,5 +1,6 @@
 package dev.siteward.pki.modelsig;
 
+import dev.siteward.pki.KeyMaterial;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -180,12 +181,12 @@ class GoldenVectorTest {
 
     @Test
     void certificateVectorFailsWithAnotherRoot() throws Exception {
-        TestCa other = TestCa.create(ModelKeys.KeyType.EC_P256, "other");
+        TestCa other = TestCa.create(KeyMaterial.Algorithm.EC_P256, "other");
         VerificationResult r = ModelVerifier.trustingRoots(List.of(other.root)).withClock(CLOCK)
                 .verify(certFolder(), certFolder().resolve("model.sig"));
         assertFails(r, FailureReason.UNTRUSTED_CHAIN);
         VerificationResult signingCertAsRoot = ModelVerifier.trustingRoots(
-                ModelKeys.readCertificates(Vectors.read("keys/signing-key-cert.pem"))).withClock(CLOCK)
+                KeyMaterial.readCertificates(Vectors.read("keys/signing-key-cert.pem"))).withClock(CLOCK)
                 .verify(certFolder(), certFolder().resolve("model.sig"));
         assertFails(signingCertAsRoot, FailureReason.UNTRUSTED_CHAIN);
     }
@@ -193,7 +194,7 @@ class GoldenVectorTest {
     @Test
     void certificateVectorVerifiesWithItsIntermediateConfiguredAsTrustAnchor() throws Exception {
         VerificationResult r = ModelVerifier.trustingRoots(
-                ModelKeys.readCertificates(Vectors.read("keys/int-ca-cert.pem"))).withClock(CLOCK)
+                KeyMaterial.readCertificates(Vectors.read("keys/int-ca-cert.pem"))).withClock(CLOCK)
                 .verify(certFolder(), certFolder().resolve("model.sig"));
         assertTrue(r.verified(), r::toString);
     }
@@ -208,7 +209,7 @@ class GoldenVectorTest {
 
     @Test
     void keyVectorFailsWithAnotherKeyAndIgnoresTheKeyHint() throws Exception {
-        var other = ModelKeys.generate(ModelKeys.KeyType.EC_P384);
+        var other = KeyMaterial.generate(KeyMaterial.Algorithm.EC_P384);
         assertFails(ModelVerifier.trustingKey(other.getPublic()).verify(ModelLocation.of(keyFile()), keyBundle()),
                 FailureReason.BAD_SIGNATURE);
         var root = Bundles.parse(keyBundle());

@@ -1,5 +1,6 @@
 package dev.siteward.pki.modelsig;
 
+import dev.siteward.pki.KeyMaterial;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -14,29 +15,29 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** PEM keys, CSRs and self-signed certificates for the keygen/sign/verify CLI. */
-class ModelKeysTest {
+class KeyMaterialTest {
 
     @TempDir
     Path tmp;
 
     @Test
     void keygenMaterialSignsAndVerifiesThroughPem() throws Exception {
-        KeyPair keys = ModelKeys.generate(ModelKeys.KeyType.EC_P256);
+        KeyPair keys = KeyMaterial.generate(KeyMaterial.Algorithm.EC_P256);
         Clock clock = Clock.fixed(TestCa.NOW, ZoneOffset.UTC);
-        var cert = ModelKeys.selfSignedCertificate(keys, "vision publisher", clock, Duration.ofDays(30));
-        var csr = ModelKeys.certificationRequest(keys, "vision publisher");
-        assertTrue(ModelKeys.certificationRequestPem(csr).startsWith("-----BEGIN CERTIFICATE REQUEST-----"));
-        assertTrue(ModelKeys.toPem(keys.getPrivate()).startsWith("-----BEGIN PRIVATE KEY-----"));
+        var cert = KeyMaterial.selfSignedCertificate(keys, "vision publisher", clock, Duration.ofDays(30));
+        var csr = KeyMaterial.certificationRequest(keys, "vision publisher");
+        assertTrue(KeyMaterial.certificationRequestPem(csr).startsWith("-----BEGIN CERTIFICATE REQUEST-----"));
+        assertTrue(KeyMaterial.toPem(keys.getPrivate()).startsWith("-----BEGIN PRIVATE KEY-----"));
 
-        var privateKey = ModelKeys.readPrivateKey(ModelKeys.toPem(keys.getPrivate()));
-        var chain = ModelKeys.readCertificates("leading text\n" + ModelKeys.toPem(cert));
+        var privateKey = KeyMaterial.readPrivateKey(KeyMaterial.toPem(keys.getPrivate()));
+        var chain = KeyMaterial.readCertificates("leading text\n" + KeyMaterial.toPem(cert));
         Path file = Files.writeString(tmp.resolve("m.onnx"), "weights");
         byte[] bundle = ModelSigner.withCertificateChain(privateKey, chain).sign(ModelLocation.of(file)).bundle();
         VerificationResult r = ModelVerifier.trustingRoots(chain).withClock(clock)
                 .verify(ModelLocation.of(file), bundle);
         assertTrue(r.verified(), r::toString);
 
-        var publicKey = ModelKeys.readPublicKey(ModelKeys.toPem(ModelKeys.publicKeyOf(privateKey)));
+        var publicKey = KeyMaterial.readPublicKey(KeyMaterial.toPem(KeyMaterial.publicKeyOf(privateKey)));
         assertEquals(keys.getPublic(), publicKey);
         assertTrue(ModelVerifier.trustingKey(publicKey).verify(ModelLocation.of(file), bundle).verified());
         assertEquals(List.of(cert), chain);

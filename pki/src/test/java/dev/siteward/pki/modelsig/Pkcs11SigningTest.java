@@ -1,5 +1,6 @@
 package dev.siteward.pki.modelsig;
 
+import dev.siteward.pki.KeyMaterial;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -56,7 +57,7 @@ class Pkcs11SigningTest {
         assertEquals(0, p.exitValue(), out);
         assertTrue(out.contains("private key encoding: none"), out);
 
-        var publicKey = ModelKeys.readPublicKey(Files.readString(tmp.resolve("public.pem")));
+        var publicKey = KeyMaterial.readPublicKey(Files.readString(tmp.resolve("public.pem")));
         VerificationResult r = ModelVerifier.trustingKey(publicKey).verify(model, tmp.resolve("model.sig"));
         assertTrue(r.verified(), r::toString);
         assertEquals(1, r.fileCount());
@@ -79,7 +80,7 @@ class Pkcs11SigningTest {
             assertNull(keys.getPrivate().getEncoded());
             ModelSigner.withPublicKey(keys.getPrivate(), keys.getPublic()).withProvider(p11)
                     .sign(ModelLocation.of(Path.of(args[0]))).writeTo(Path.of(args[1]));
-            Files.writeString(Path.of(args[2]), ModelKeys.toPem(keys.getPublic()));
+            Files.writeString(Path.of(args[2]), KeyMaterial.toPem(keys.getPublic()));
         }
 
         private static String initToken() throws IOException, InterruptedException {

@@ -1,5 +1,6 @@
 package dev.siteward.pki.modelsig;
 
+import dev.siteward.pki.KeyMaterial;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -63,8 +64,8 @@ class SignVerifyRoundTripTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = ModelKeys.KeyType.class, names = {"EC_P256", "EC_P384"})
-    void aModelSignedWithACertificateChainVerifiesToItsRoot(ModelKeys.KeyType type) throws Exception {
+    @EnumSource(value = KeyMaterial.Algorithm.class, names = {"EC_P256", "EC_P384"})
+    void aModelSignedWithACertificateChainVerifiesToItsRoot(KeyMaterial.Algorithm type) throws Exception {
         TestCa ca = TestCa.create(type, "vision");
         TestCa.Publisher publisher = ca.publisher("vision publisher");
         Path model = model();
@@ -96,12 +97,12 @@ class SignVerifyRoundTripTest {
     }
 
     @ParameterizedTest
-    @EnumSource(ModelKeys.KeyType.class)
-    void aModelSignedWithAPublicKeyVerifiesWithThatKey(ModelKeys.KeyType type) throws Exception {
-        KeyPair keys = ModelKeys.generate(type);
+    @EnumSource(KeyMaterial.Algorithm.class)
+    void aModelSignedWithAPublicKeyVerifiesWithThatKey(KeyMaterial.Algorithm type) throws Exception {
+        KeyPair keys = KeyMaterial.generate(type);
         Path model = model();
         Path sig = tmp.resolve("model.sig");
-        ModelSigner.withPublicKey(keys.getPrivate(), ModelKeys.publicKeyOf(keys.getPrivate()))
+        ModelSigner.withPublicKey(keys.getPrivate(), KeyMaterial.publicKeyOf(keys.getPrivate()))
                 .sign(ModelLocation.of(model)).writeTo(sig);
         VerificationResult r = ModelVerifier.trustingKey(keys.getPublic()).verify(model, sig);
         assertTrue(r.verified(), r::toString);
@@ -109,13 +110,13 @@ class SignVerifyRoundTripTest {
         assertEquals(ModelSigner.publicKeyHint(keys.getPublic()),
                 Bundles.parse(Files.readAllBytes(sig)).get("verificationMaterial").get("publicKey").get("hint")
                         .textValue());
-        assertFails(ModelVerifier.trustingKey(ModelKeys.generate(type).getPublic()).verify(model, sig),
+        assertFails(ModelVerifier.trustingKey(KeyMaterial.generate(type).getPublic()).verify(model, sig),
                 FailureReason.BAD_SIGNATURE);
     }
 
     @Test
     void aSingleFileModelIsNamedAfterTheFileWithOneResourceNamedDot() throws Exception {
-        KeyPair keys = ModelKeys.generate(ModelKeys.KeyType.EC_P256);
+        KeyPair keys = KeyMaterial.generate(KeyMaterial.Algorithm.EC_P256);
         Path file = tmp.resolve("detector.onnx");
         Files.write(file, bytes(1000, 5));
         SignedModel signed = ModelSigner.withPublicKey(keys.getPrivate(), keys.getPublic())
@@ -132,7 +133,7 @@ class SignVerifyRoundTripTest {
 
     @Test
     void changingAnyByteOfAnyModelFileMakesVerificationFail() throws Exception {
-        KeyPair keys = ModelKeys.generate(ModelKeys.KeyType.EC_P256);
+        KeyPair keys = KeyMaterial.generate(KeyMaterial.Algorithm.EC_P256);
         Path model = model();
         SignedModel signed = ModelSigner.withPublicKey(keys.getPrivate(), keys.getPublic())
                 .sign(ModelLocation.of(model));
@@ -160,7 +161,7 @@ class SignVerifyRoundTripTest {
 
     @Test
     void changingAnyByteOfTheSignedPayloadOrSignatureMakesVerificationFail() throws Exception {
-        TestCa ca = TestCa.create(ModelKeys.KeyType.EC_P256, "vision");
+        TestCa ca = TestCa.create(KeyMaterial.Algorithm.EC_P256, "vision");
         TestCa.Publisher publisher = ca.publisher("p");
         Path model = model();
         byte[] bundle = ModelSigner.withCertificateChain(publisher.privateKey(), publisher.chain())
@@ -196,7 +197,7 @@ class SignVerifyRoundTripTest {
 
     @Test
     void anExpiredOrNonSigningPublisherCertificateIsRefused() throws Exception {
-        TestCa ca = TestCa.create(ModelKeys.KeyType.EC_P256, "vision");
+        TestCa ca = TestCa.create(KeyMaterial.Algorithm.EC_P256, "vision");
         Path model = model();
         TestCa.Publisher expired = ca.publisher("old", TestCa.NOW.minus(Duration.ofHours(20)),
                 TestCa.NOW.minus(Duration.ofHours(1)), true);
@@ -215,9 +216,9 @@ class SignVerifyRoundTripTest {
 
     @Test
     void signingWithAKeyThatDoesNotMatchTheCertificateIsRefused() throws Exception {
-        TestCa ca = TestCa.create(ModelKeys.KeyType.EC_P256, "vision");
+        TestCa ca = TestCa.create(KeyMaterial.Algorithm.EC_P256, "vision");
         TestCa.Publisher publisher = ca.publisher("p");
-        KeyPair stranger = ModelKeys.generate(ModelKeys.KeyType.EC_P256);
+        KeyPair stranger = KeyMaterial.generate(KeyMaterial.Algorithm.EC_P256);
         ModelSignatureException e = assertThrows(ModelSignatureException.class,
                 () -> ModelSigner.withCertificateChain(stranger.getPrivate(), publisher.chain())
                         .sign(ModelLocation.of(model())));
@@ -226,7 +227,7 @@ class SignVerifyRoundTripTest {
 
     @Test
     void aSymbolicLinkInTheModelIsRefusedWhenSigningAndVerifying() throws Exception {
-        KeyPair keys = ModelKeys.generate(ModelKeys.KeyType.EC_P256);
+        KeyPair keys = KeyMaterial.generate(KeyMaterial.Algorithm.EC_P256);
         ModelSigner signer = ModelSigner.withPublicKey(keys.getPrivate(), keys.getPublic());
         Path model = model();
         byte[] bundle = signer.sign(ModelLocation.of(model)).bundle();
@@ -255,7 +256,7 @@ class SignVerifyRoundTripTest {
 
     @Test
     void manifestPathsThatEscapeTheModelRootAreRefused() throws Exception {
-        KeyPair keys = ModelKeys.generate(ModelKeys.KeyType.EC_P256);
+        KeyPair keys = KeyMaterial.generate(KeyMaterial.Algorithm.EC_P256);
         Path model = model();
         ModelVerifier verifier = ModelVerifier.trustingKey(keys.getPublic());
         for (String bad : List.of("../escape.bin", "/etc/passwd", "weights/../../x", "a\\b", "a//b", "./a", "")) {
@@ -277,7 +278,7 @@ class SignVerifyRoundTripTest {
 
     @Test
     void ignorePathsGivenWhenSigningAreRecordedAndHonouredWhenVerifying() throws Exception {
-        KeyPair keys = ModelKeys.generate(ModelKeys.KeyType.EC_P256);
+        KeyPair keys = KeyMaterial.generate(KeyMaterial.Algorithm.EC_P256);
         Path model = model();
         Files.createDirectories(model.resolve("logs"));
         Files.writeString(model.resolve("logs/train.log"), "epoch 1\n");
@@ -314,7 +315,7 @@ class SignVerifyRoundTripTest {
 
     @Test
     void anUnreadableModelIsAnIoErrorNotAVerificationFailure() throws Exception {
-        KeyPair keys = ModelKeys.generate(ModelKeys.KeyType.EC_P256);
+        KeyPair keys = KeyMaterial.generate(KeyMaterial.Algorithm.EC_P256);
         byte[] bundle = ModelSigner.withPublicKey(keys.getPrivate(), keys.getPublic())
                 .sign(ModelLocation.of(model())).bundle();
         assertThrows(NoSuchFileException.class, () -> ModelVerifier.trustingKey(keys.getPublic())
@@ -325,7 +326,7 @@ class SignVerifyRoundTripTest {
 
     @Test
     void anEmptyModelCannotBeSigned() throws Exception {
-        KeyPair keys = ModelKeys.generate(ModelKeys.KeyType.EC_P256);
+        KeyPair keys = KeyMaterial.generate(KeyMaterial.Algorithm.EC_P256);
         Path empty = Files.createDirectories(tmp.resolve("empty/.git"));
         Files.writeString(empty.resolve("HEAD"), "x");
         assertEquals(FailureReason.EMPTY_MODEL, assertThrows(ModelSignatureException.class,
@@ -335,7 +336,7 @@ class SignVerifyRoundTripTest {
 
     @Test
     void malformedBundlesAreReportedAsSuch() throws Exception {
-        KeyPair keys = ModelKeys.generate(ModelKeys.KeyType.EC_P256);
+        KeyPair keys = KeyMaterial.generate(KeyMaterial.Algorithm.EC_P256);
         ModelVerifier verifier = ModelVerifier.trustingKey(keys.getPublic());
         for (String bad : List.of("", "[]", "{}", "{\"mediaType\":\"application/vnd.dev.sigstore.bundle.v0.2+json\"}",
                 "not json")) {
@@ -352,7 +353,7 @@ class SignVerifyRoundTripTest {
 
     @Test
     void theBundleDigestIsTheSha256OfTheBundleBytes() throws Exception {
-        KeyPair keys = ModelKeys.generate(ModelKeys.KeyType.EC_P256);
+        KeyPair keys = KeyMaterial.generate(KeyMaterial.Algorithm.EC_P256);
         Path model = model();
         byte[] bundle = ModelSigner.withPublicKey(keys.getPrivate(), keys.getPublic())
                 .sign(ModelLocation.of(model)).bundle();

@@ -1,5 +1,6 @@
 package dev.siteward.pki.modelsig;
 
+import dev.siteward.pki.KeyMaterial;
 import java.math.BigInteger;
 import java.security.KeyPair;
 import java.security.PrivateKey;
@@ -29,26 +30,26 @@ final class TestCa {
 
     static final Instant NOW = Instant.parse("2026-06-01T00:00:00Z");
 
-    final ModelKeys.KeyType keyType;
+    final KeyMaterial.Algorithm keyType;
     final KeyPair rootKeys;
     final X509Certificate root;
     final KeyPair intermediateKeys;
     final X509Certificate intermediate;
 
-    private TestCa(ModelKeys.KeyType keyType, String name) throws Exception {
+    private TestCa(KeyMaterial.Algorithm keyType, String name) throws Exception {
         this.keyType = keyType;
-        rootKeys = ModelKeys.generate(keyType);
+        rootKeys = KeyMaterial.generate(keyType);
         root = certificate(new X500Name("CN=" + name + " root"), rootKeys.getPublic(),
                 new X500Name("CN=" + name + " root"), rootKeys, true, NOW.minus(Duration.ofDays(1)),
                 NOW.plus(Duration.ofDays(3650)));
-        intermediateKeys = ModelKeys.generate(keyType);
+        intermediateKeys = KeyMaterial.generate(keyType);
         intermediate = certificate(new X500Name("CN=" + name + " intermediate"), intermediateKeys.getPublic(),
                 new X500Name("CN=" + name + " root"), rootKeys, true, NOW.minus(Duration.ofDays(1)),
                 NOW.plus(Duration.ofDays(1000)));
     }
 
     /** Returns a new CA (root and intermediate) with keys of {@code type}. */
-    static TestCa create(ModelKeys.KeyType type, String name) throws Exception {
+    static TestCa create(KeyMaterial.Algorithm type, String name) throws Exception {
         return new TestCa(type, name);
     }
 
@@ -66,7 +67,7 @@ final class TestCa {
 
     /** Issues a publisher certificate with the given validity and signing usage. */
     Publisher publisher(String cn, Instant notBefore, Instant notAfter, boolean mayCodeSign) throws Exception {
-        KeyPair keys = ModelKeys.generate(keyType);
+        KeyPair keys = KeyMaterial.generate(keyType);
         X509Certificate leaf = certificate(new X500Name("CN=" + cn), keys.getPublic(),
                 new X500Name(intermediate.getSubjectX500Principal().getName()), intermediateKeys, false, notBefore,
                 notAfter, mayCodeSign);

@@ -1,5 +1,6 @@
 package dev.siteward.pki.modelsig;
 
+import dev.siteward.pki.KeyMaterial;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -52,10 +53,10 @@ final class Vectors {
     }
 
     static List<java.security.cert.X509Certificate> root() throws IOException {
-        return ModelKeys.readCertificates(read("keys/ca-cert.pem"));
+        return KeyMaterial.readCertificates(read("keys/ca-cert.pem"));
     }
 
     static java.security.PublicKey publicKey() throws IOException {
-        return ModelKeys.readPublicKey(read("keys/signing-key-pub.pem"));
+        return KeyMaterial.readPublicKey(read("keys/signing-key-pub.pem"));
     }
 }

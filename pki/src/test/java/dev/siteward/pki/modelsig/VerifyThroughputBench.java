@@ -1,5 +1,6 @@
 package dev.siteward.pki.modelsig;
 
+import dev.siteward.pki.KeyMaterial;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -39,7 +40,7 @@ public final class VerifyThroughputBench {
             System.out.printf(Locale.ROOT, "java %s (%s), %d cores; file %d MiB%n", System.getProperty("java.version"),
                     System.getProperty("java.vm.name"), Runtime.getRuntime().availableProcessors(), mib);
             write(file, mib);
-            KeyPair keys = ModelKeys.generate(ModelKeys.KeyType.EC_P256);
+            KeyPair keys = KeyMaterial.generate(KeyMaterial.Algorithm.EC_P256);
             long t0 = System.nanoTime();
             SignedModel signed = ModelSigner.withPublicKey(keys.getPrivate(), keys.getPublic())
                     .sign(ModelLocation.of(file));

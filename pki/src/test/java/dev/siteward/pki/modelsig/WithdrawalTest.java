@@ -1,5 +1,6 @@
 package dev.siteward.pki.modelsig;
 
+import dev.siteward.pki.KeyMaterial;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -26,7 +27,7 @@ class WithdrawalTest {
 
     @Test
     void aWithdrawalRoundTripsInCertificateMode() throws Exception {
-        TestCa ca = TestCa.create(ModelKeys.KeyType.EC_P384, "vision");
+        TestCa ca = TestCa.create(KeyMaterial.Algorithm.EC_P384, "vision");
         TestCa.Publisher publisher = ca.publisher("vision publisher");
         Withdrawal w = new Withdrawal("vision/people-counter", OptionalLong.of(5), List.of(7L, 6L, 7L),
                 Instant.parse("2026-05-31T12:00:00.123Z"), "bad calibration");
@@ -45,7 +46,7 @@ class WithdrawalTest {
 
     @Test
     void aTamperedWithdrawalFails() throws Exception {
-        var keys = ModelKeys.generate(ModelKeys.KeyType.EC_P256);
+        var keys = KeyMaterial.generate(KeyMaterial.Algorithm.EC_P256);
         byte[] bundle = ModelSigner.withPublicKey(keys.getPrivate(), keys.getPublic())
                 .signWithdrawal(Withdrawal.below("vision/people-counter", 3, TestCa.NOW));
         ModelVerifier verifier = ModelVerifier.trustingKey(keys.getPublic());
@@ -61,13 +62,13 @@ class WithdrawalTest {
             int at = i;
             assertFalse(verifier.verifyWithdrawal(Bundles.withPayload(bundle, p -> Bundles.flip(p, at))).verified());
         }
-        assertFalse(ModelVerifier.trustingKey(ModelKeys.generate(ModelKeys.KeyType.EC_P256).getPublic())
+        assertFalse(ModelVerifier.trustingKey(KeyMaterial.generate(KeyMaterial.Algorithm.EC_P256).getPublic())
                 .verifyWithdrawal(bundle).verified());
     }
 
     @Test
     void aWithdrawalIsNotAModelSignatureAndAModelSignatureIsNotAWithdrawal() throws Exception {
-        var keys = ModelKeys.generate(ModelKeys.KeyType.EC_P256);
+        var keys = KeyMaterial.generate(KeyMaterial.Algorithm.EC_P256);
         ModelSigner signer = ModelSigner.withPublicKey(keys.getPrivate(), keys.getPublic());
         ModelVerifier verifier = ModelVerifier.trustingKey(keys.getPublic());
         byte[] withdrawal = signer.signWithdrawal(Withdrawal.below("vision/people-counter", 3, TestCa.NOW));

@@ -1,4 +1,4 @@
-package dev.siteward.pki.modelsig;
+package dev.siteward.pki;
 
 import java.io.IOException;
 import java.io.StringReader;
@@ -49,14 +49,14 @@ import org.bouncycastle.pkcs.PKCS10CertificationRequest;
 import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
 
 /**
- * Keys and certificates for publishers, in PEM, for the {@code siteward model keygen/sign/verify} CLI: read keys and
- * certificates (text before a PEM block is skipped), derive a software key's public key, generate a key pair, a CSR
+ * Keys and certificates in PEM, for the CLIs (publisher keys for {@code siteward model keygen/sign/verify}, the
+ * gateway's own keys): read keys and certificates (text before a PEM block is skipped), derive a software key's public key, generate a key pair, a CSR
  * for the publisher CA, and a self-signed certificate for trying certificate mode.
  */
-public final class ModelKeys {
+public final class KeyMaterial {
 
-    /** Key types {@link #generate(KeyType)} can create. */
-    public enum KeyType {
+    /** Key types {@link #generate(Algorithm)} can create. */
+    public enum Algorithm {
         /** ECDSA on NIST P-256 (signatures with SHA-256); the default. */
         EC_P256,
         /** ECDSA on NIST P-384 (signatures with SHA-384). */
@@ -65,19 +65,19 @@ public final class ModelKeys {
         ED25519
     }
 
-    private ModelKeys() {
+    private KeyMaterial() {
     }
 
     /** Generates a key pair in software. */
-    public static KeyPair generate(KeyType type) throws GeneralSecurityException {
+    public static KeyPair generate(Algorithm type) throws GeneralSecurityException {
         KeyPairGenerator g;
         switch (type) {
             case EC_P256, EC_P384 -> {
-                g = KeyPairGenerator.getInstance("EC", SignatureAlgorithms.BC);
-                g.initialize(new ECGenParameterSpec(type == KeyType.EC_P256 ? "secp256r1" : "secp384r1"),
+                g = KeyPairGenerator.getInstance("EC", CryptoProviders.bouncyCastle());
+                g.initialize(new ECGenParameterSpec(type == Algorithm.EC_P256 ? "secp256r1" : "secp384r1"),
                         new SecureRandom());
             }
-            case ED25519 -> g = KeyPairGenerator.getInstance("Ed25519", SignatureAlgorithms.BC);
+            case ED25519 -> g = KeyPairGenerator.getInstance("Ed25519", CryptoProviders.bouncyCastle());
             default -> throw new IllegalArgumentException(type.name());
         }
         return g.generateKeyPair();
@@ -86,7 +86,7 @@ public final class ModelKeys {
     /** Reads a private key from PEM (PKCS#8 {@code PRIVATE KEY} or SEC 1 {@code EC PRIVATE KEY}, unencrypted). */
     public static PrivateKey readPrivateKey(String pem) throws IOException {
         Object o = readFirst(pem);
-        JcaPEMKeyConverter conv = new JcaPEMKeyConverter().setProvider(SignatureAlgorithms.BC);
+        JcaPEMKeyConverter conv = new JcaPEMKeyConverter().setProvider(CryptoProviders.bouncyCastle());
         if (o instanceof PEMKeyPair kp) {
             return conv.getPrivateKey(kp.getPrivateKeyInfo());
         }
@@ -100,10 +100,10 @@ public final class ModelKeys {
     public static PublicKey readPublicKey(String pem) throws IOException {
         Object o = readFirst(pem);
         if (o instanceof SubjectPublicKeyInfo spki) {
-            return new JcaPEMKeyConverter().setProvider(SignatureAlgorithms.BC).getPublicKey(spki);
+            return new JcaPEMKeyConverter().setProvider(CryptoProviders.bouncyCastle()).getPublicKey(spki);
         }
         if (o instanceof X509CertificateHolder cert) {
-            return new JcaPEMKeyConverter().setProvider(SignatureAlgorithms.BC)
+            return new JcaPEMKeyConverter().setProvider(CryptoProviders.bouncyCastle())
                     .getPublicKey(cert.getSubjectPublicKeyInfo());
         }
         throw new IOException("no public key in the PEM input");
@@ -133,7 +133,7 @@ public final class ModelKeys {
     public static PublicKey publicKeyOf(PrivateKey key) throws GeneralSecurityException {
         String alg = key.getAlgorithm();
         if (alg.equals("EC") || alg.equals("ECDSA")) {
-            KeyFactory kf = KeyFactory.getInstance("EC", SignatureAlgorithms.BC);
+            KeyFactory kf = KeyFactory.getInstance("EC", CryptoProviders.bouncyCastle());
             ECPrivateKey bc = key instanceof ECPrivateKey k ? k
                     : (ECPrivateKey) kf.generatePrivate(new PKCS8EncodedKeySpec(encoded(key)));
             var params = bc.getParameters();
@@ -143,7 +143,7 @@ public final class ModelKeys {
             if (key instanceof EdDSAPrivateKey k) {
                 return k.getPublicKey();
             }
-            KeyFactory kf = KeyFactory.getInstance("Ed25519", SignatureAlgorithms.BC);
+            KeyFactory kf = KeyFactory.getInstance("Ed25519", CryptoProviders.bouncyCastle());
             return ((EdDSAPrivateKey) kf.generatePrivate(new PKCS8EncodedKeySpec(encoded(key)))).getPublicKey();
         }
         throw new GeneralSecurityException("cannot derive the public key of a " + alg + " key");
@@ -218,14 +218,25 @@ public final class ModelKeys {
     }
 
     private static ContentSigner contentSigner(KeyPair keys) throws OperatorCreationException, GeneralSecurityException {
-        String alg;
-        try {
-            alg = SignatureAlgorithms.forKey(keys.getPublic()).jcaName();
-        } catch (ModelSignatureException e) {
-            throw new GeneralSecurityException(e.getMessage());
-        }
-        return new JcaContentSignerBuilder(alg).setProvider(SignatureAlgorithms.BC).build(keys.getPrivate());
+        return new JcaContentSignerBuilder(signatureAlgorithm(keys.getPublic()))
+                .setProvider(CryptoProviders.bouncyCastle()).build(keys.getPrivate());
     }
+
+    /** The signature algorithm Siteward uses with a key: ECDSA with the curve's hash (RFC 5480), or Ed25519. */
+    public static String signatureAlgorithm(PublicKey key) throws GeneralSecurityException {
+        if (key instanceof java.security.interfaces.ECKey ec) {
+            KeyType t = KeyType.ofFieldSize(ec.getParams().getCurve().getField().getFieldSize());
+            if (t == null) {
+                throw new GeneralSecurityException("unsupported EC curve");
+            }
+            return t.signatureAlgorithm();
+        }
+        if (key.getAlgorithm().equals("Ed25519") || key.getAlgorithm().equals("EdDSA")) {
+            return "Ed25519";
+        }
+        throw new GeneralSecurityException("unsupported key algorithm " + key.getAlgorithm());
+    }
+
 
     private static X500Name name(String cn) {
         return new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.CN, cn).build();
