@@ -1,0 +1,171 @@
+package dev.siteward.gateway.server;
+
+import dev.siteward.pki.CertificateProfile;
+import dev.siteward.pki.Certificates;
+import dev.siteward.pki.IssueRequest;
+import dev.siteward.pki.IssuedCertificate;
+import dev.siteward.pki.KeyMaterial;
+import dev.siteward.pki.PemCodec;
+import dev.siteward.pki.PkiException;
+import dev.siteward.pki.SecureFiles;
+import dev.siteward.pki.ca.SiteCa;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyPair;
+import java.security.PrivateKey;
+import java.security.PublicKey;
+import java.security.cert.CertificateParsingException;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HexFormat;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The gateway's own credentials, issued by the site CA and kept in the data dir (keys PKCS#8 PEM, mode 0600):
+ * <ul>
+ *   <li>{@code gateway/server.pem}, {@code server-key.pem}: the TLS server certificate of both listeners, naming the
+ *   host's names and addresses plus {@code localhost}, {@code 127.0.0.1}, {@code ::1} and configured extras;
+ *   re-issued when names change or a third of its lifetime is left;</li>
+ *   <li>{@code gateway/token-key.pem}: the key that signs enrollment tokens (ES256);</li>
+ *   <li>{@code admin/admin.pem}, {@code admin-key.pem}, {@code root.pem}: the first admin credential, which the CLI
+ *   uses to reach a running gateway's admin API.</li>
+ * </ul>
+ */
+public final class GatewayCredentials {
+
+    public static final String FIRST_ADMIN = "admin";
+
+    private final ReloadableKeyManager serverKeys;
+    private final KeyPair tokenKey;
+    private final String tokenKeyId;
+
+    private GatewayCredentials(ReloadableKeyManager serverKeys, KeyPair tokenKey, String tokenKeyId) {
+        this.serverKeys = serverKeys;
+        this.tokenKey = tokenKey;
+        this.tokenKeyId = tokenKeyId;
+    }
+
+    /** Loads the credentials, creating or re-issuing what is missing or due. */
+    public static GatewayCredentials ensure(Path dataDir, SiteCa ca, Collection<String> serverNames, Clock clock)
+            throws IOException, PkiException, GeneralSecurityException {
+        Path gw = SecureFiles.createPrivateDirectory(dataDir.resolve("gateway"));
+        KeyPair server = keyPair(gw.resolve("server-key.pem"));
+        Path serverPem = gw.resolve("server.pem");
+        Set<String> names = new LinkedHashSet<>(serverNames);
+        List<X509Certificate> chain = Files.exists(serverPem)
+                ? new ArrayList<>(PemCodec.parseCertificates(Files.readString(serverPem))) : List.of();
+        if (chain.isEmpty() || due(chain.get(0), clock) || !sameNames(chain.get(0), names)
+                || !chain.get(0).getPublicKey().equals(server.getPublic())
+                || !chain.get(0).getIssuerX500Principal().equals(ca.issuingCertificate().getSubjectX500Principal())) {
+            List<String> rest = new ArrayList<>(names);
+            String primary = rest.remove(0);
+            List<String> dns = rest.stream().filter(n -> !isIp(n)).toList();
+            List<String> ips = rest.stream().filter(GatewayCredentials::isIp).toList();
+            IssuedCertificate issued = ca.issue(new IssueRequest(KeyMaterial.certificationRequest(server, primary),
+                    CertificateProfile.SERVER, primary, dns, ips, null, null));
+            chain = List.of(issued.certificate(), issued.caChain().get(0));
+            SecureFiles.writeAtomically(serverPem, PemCodec.certificates(chain), false);
+        }
+        KeyPair token = keyPair(gw.resolve("token-key.pem"));
+        String kid = HexFormat.of().formatHex(Certificates.sha256(token.getPublic().getEncoded())).substring(0, 16);
+
+        Path admin = SecureFiles.createPrivateDirectory(dataDir.resolve("admin"));
+        KeyPair adminKey = keyPair(admin.resolve("admin-key.pem"));
+        Path adminPem = admin.resolve("admin.pem");
+        boolean adminDue = true;
+        if (Files.exists(adminPem)) {
+            X509Certificate c = PemCodec.parseCertificates(Files.readString(adminPem)).get(0);
+            adminDue = due(c, clock) || !c.getPublicKey().equals(adminKey.getPublic())
+                    || ca.registry().find(c.getSerialNumber()).map(e -> e.revoked()).orElse(true);
+        }
+        if (adminDue) {
+            IssuedCertificate issued = ca.issue(new IssueRequest(KeyMaterial.certificationRequest(adminKey,
+                    FIRST_ADMIN), CertificateProfile.ADMIN, FIRST_ADMIN, List.of(), List.of(), null, "operator"));
+            SecureFiles.writeAtomically(adminPem, PemCodec.certificates(List.of(issued.certificate(),
+                    issued.caChain().get(0))), false);
+        }
+        SecureFiles.writeAtomically(admin.resolve("root.pem"), PemCodec.certificates(List.of(ca.root())), false);
+        return new GatewayCredentials(new ReloadableKeyManager(server.getPrivate(),
+                chain.toArray(new X509Certificate[0])), token, kid);
+    }
+
+    /** Reads a key pair from a PKCS#8 PEM file, or generates one (EC P-256) and writes it with mode 0600. */
+    static KeyPair keyPair(Path file) throws IOException, GeneralSecurityException {
+        if (Files.exists(file)) {
+            PrivateKey key = KeyMaterial.readPrivateKey(Files.readString(file));
+            PublicKey pub = KeyMaterial.publicKeyOf(key);
+            return new KeyPair(pub, key);
+        }
+        KeyPair pair = KeyMaterial.generate(KeyMaterial.Algorithm.EC_P256);
+        SecureFiles.createSecret(file, KeyMaterial.toPem(pair.getPrivate()).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        return pair;
+    }
+
+    private static boolean due(X509Certificate c, Clock clock) {
+        Instant start = c.getNotBefore().toInstant();
+        Instant end = c.getNotAfter().toInstant();
+        Duration third = Duration.between(start, end).dividedBy(3);
+        return clock.instant().isAfter(end.minus(third));
+    }
+
+    private static boolean sameNames(X509Certificate c, Set<String> names) {
+        Set<String> have = new LinkedHashSet<>();
+        try {
+            if (c.getSubjectAlternativeNames() != null) {
+                for (List<?> san : c.getSubjectAlternativeNames()) {
+                    String v = (String) san.get(1);
+                    byte[] ip = isIp(v) ? ipBytes(v) : null;
+                    have.add(ip == null ? v : normalizeIp(v));
+                }
+            }
+        } catch (CertificateParsingException e) {
+            return false;
+        }
+        Set<String> want = new LinkedHashSet<>();
+        for (String n : names) {
+            want.add(isIp(n) ? normalizeIp(n) : n.toLowerCase(java.util.Locale.ROOT));
+        }
+        return have.equals(want);
+    }
+
+    static boolean isIp(String s) {
+        return s.matches("\\d{1,3}(\\.\\d{1,3}){3}") || (s.contains(":") && s.matches("[0-9a-fA-F:.]+"));
+    }
+
+    private static byte[] ipBytes(String s) {
+        try {
+            return java.net.InetAddress.getByName(s).getAddress();
+        } catch (java.net.UnknownHostException e) {
+            return null;
+        }
+    }
+
+    private static String normalizeIp(String s) {
+        byte[] b = ipBytes(s);
+        try {
+            return b == null ? s : java.net.InetAddress.getByAddress(b).getHostAddress();
+        } catch (java.net.UnknownHostException e) {
+            return s;
+        }
+    }
+
+    public ReloadableKeyManager serverKeys() {
+        return serverKeys;
+    }
+
+    public KeyPair tokenKey() {
+        return tokenKey;
+    }
+
+    public String tokenKeyId() {
+        return tokenKeyId;
+    }
+}

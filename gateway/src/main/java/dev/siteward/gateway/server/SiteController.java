@@ -1,0 +1,58 @@
+package dev.siteward.gateway.server;
+
+import dev.siteward.pki.Certificates;
+import dev.siteward.pki.PkiException;
+import dev.siteward.pki.ca.SiteCa;
+import io.micronaut.http.HttpResponse;
+import io.micronaut.http.annotation.Controller;
+import io.micronaut.http.annotation.Get;
+import io.micronaut.scheduling.TaskExecutors;
+import io.micronaut.scheduling.annotation.ExecuteOn;
+import java.security.cert.CRLException;
+import java.time.Clock;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** Public endpoints of the enrollment listener: site discovery, the CRL, health. */
+@Controller
+@ExecuteOn(TaskExecutors.BLOCKING)
+public class SiteController {
+
+    private final SiteCa ca;
+    private final SitewardConfiguration config;
+    private final Clock clock;
+
+    public SiteController(SiteCa ca, SitewardConfiguration config, Clock clock) {
+        this.ca = ca;
+        this.config = config;
+        this.clock = clock;
+    }
+
+    /** What a device needs from the enrollment URL alone: trust domain, root fingerprint, the other listeners. */
+    @Get("/.well-known/siteward")
+    public Map<String, Object> siteInfo() {
+        String host = GatewayBeans.advertisedHost(config);
+        Map<String, Object> info = new LinkedHashMap<>();
+        info.put("trustDomain", ca.trustDomain());
+        info.put("rootFingerprint", Certificates.fingerprint(ca.root()));
+        info.put("enrollUrl", "https://" + hostPort(host, config.getEnrollPort()));
+        info.put("deviceUrl", "https://" + hostPort(host, config.getDevicePort()));
+        info.put("time", clock.instant().toString());
+        return info;
+    }
+
+    /** The issuing CA's current CRL, DER (RFC 5280 section 4.2.1.13 via HTTP). */
+    @Get("/crl")
+    public HttpResponse<byte[]> crl() throws PkiException, CRLException {
+        return HttpResponse.ok(ca.crl().getEncoded()).contentType("application/pkix-crl");
+    }
+
+    @Get("/health")
+    public Map<String, String> health() {
+        return Map.of("status", "UP");
+    }
+
+    static String hostPort(String host, int port) {
+        return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+    }
+}
