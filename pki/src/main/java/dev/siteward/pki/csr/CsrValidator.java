@@ -82,6 +82,9 @@ public final class CsrValidator {
         byte[] spkiDer;
         try {
             spkiDer = spki.getEncoded(ASN1Encoding.DER);
+            // getPublicKey's static key converters are filled only when a provider instance is constructed: without
+            // this, the first CSR in a fresh JVM (e.g. `siteward ca issue`) is refused as "cannot be decoded"
+            CryptoProviders.bouncyCastle();
             publicKey = BouncyCastleProvider.getPublicKey(spki);
             if (publicKey == null) {
                 throw new IOException("no key factory");
