@@ -96,7 +96,8 @@ class IssuanceRulesTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"a", "0", "cam-01", "cam.v2_x-y", "a12345678901234567890123456789012345678901234567890123456789012"})
+    @ValueSource(strings = {"a", "0", "cam-01", "cam.v2_x-y",
+        "a12345678901234567890123456789012345678901234567890123456789012"})
     void validDeviceIdsUpToSixtyThreeCharactersAreAccepted(String deviceId) throws Exception {
         X509Certificate cert = pki.ca().issue(IssueRequest.device(TestCsr.p256Der(), deviceId)).certificate();
         assertEquals(List.of("spiffe://site.local/device/" + deviceId), sans(cert, 6));

@@ -29,8 +29,10 @@ import javax.security.auth.x500.X500Principal;
  * revoked and expired ones; another, untrusted CA is one {@link #otherCa} away.
  *
  * <p>The CA is created {@link #CA_HISTORY} before the clock's time (the clock is moved back for the creation and
- * restored), so that {@link #expiredDevice} can issue a genuinely expired certificate in the past. Creating a CA
- * costs about half a second (PBKDF2 on the key files): share one per test class where the tests stay independent.
+ * restored), so that {@link #expiredDevice} can issue a genuinely expired certificate in the past. For TLS tests
+ * use a clock at the system time ({@link MutableClock#atSystemTime()}): JSSE checks validity against it. Creating
+ * a CA costs about half a second (PBKDF2 on the key files): share one per test class where the tests stay
+ * independent.
  *
  * <pre>{@code
  * MutableClock clock = MutableClock.atDefaultStart();
@@ -85,7 +87,10 @@ public final class TestPki implements AutoCloseable {
             this.dataDir = Objects.requireNonNull(dataDir, "dataDir");
         }
 
-        /** The clock the CA runs on (default: a new clock at {@link MutableClock#DEFAULT_START}). */
+        /**
+         * The clock the CA runs on (default: a new clock at the current system time). JSSE and {@code openssl}
+         * check validity against the system time: keep to {@link MutableClock#atSystemTime()} for TLS tests.
+         */
         public Builder clock(MutableClock value) {
             this.clock = value;
             return this;
@@ -132,7 +137,7 @@ public final class TestPki implements AutoCloseable {
 
         /** Creates the CA; throws {@link IllegalStateException} if the CA refuses (use {@link SiteCa} to test that). */
         public TestPki build() {
-            MutableClock c = clock == null ? MutableClock.atDefaultStart() : clock;
+            MutableClock c = clock == null ? MutableClock.atSystemTime() : clock;
             char[] secret = passphrase.toCharArray();
             Instant now = c.instant();
             c.set(now.minus(CA_HISTORY));
