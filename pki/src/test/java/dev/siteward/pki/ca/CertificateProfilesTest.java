@@ -185,6 +185,19 @@ class CertificateProfilesTest {
     }
 
     @Test
+    void serverProfileRefusesMalformedIpAddressesInsteadOfTakingThemForDnsNames() {
+        for (String bad : List.of("10.0.0.300", "1.2.3", "010.0.0.1", "1::2::3")) {
+            KeyPair key = TestKeys.p256();
+            int before = site.ca().registry().size();
+            PkiException e = assertThrows(PkiException.class, () -> site.ca().issue(new IssueRequest(
+                    TestCsr.forKey(key).der(), CertificateProfile.SERVER, "gw.site.local", List.of(),
+                    List.of(bad), null, null)), bad);
+            assertEquals(Reason.NAME_INVALID, e.reason(), bad);
+            assertEquals(before, site.ca().registry().size());
+        }
+    }
+
+    @Test
     void dnsAndIpNamesAreRefusedOutsideTheServerProfile() {
         KeyPair key = TestKeys.p256();
         PkiException e = assertThrows(PkiException.class, () -> site.ca().issue(new IssueRequest(
