@@ -178,6 +178,14 @@ class CaInitTest {
             issued.certificate().verify(reopened.issuingCertificate().getPublicKey());
             reopened.revoke(issued.certificate().getSerialNumber(), RevocationReason.KEY_COMPROMISE);
             assertNotNull(reopened.crl().getRevokedCertificate(issued.certificate().getSerialNumber()));
+            java.math.BigInteger rootCrlNumber = SiteCa.crlNumber(reopened.rootCrl());
+            clock.advance(Duration.ofDays(200));
+            try {
+                assertEquals(rootCrlNumber, SiteCa.crlNumber(reopened.rootCrl()),
+                        "with the root offline the root CRL is served as last signed");
+            } finally {
+                clock.advance(Duration.ofDays(-200));
+            }
         }
         // the exported file is the root key, readable with the passphrase
         SigningKey exported = new FileCaKeyStore(offline, PASSPHRASE).load(SiteCa.ROOT, root);

@@ -179,6 +179,29 @@ class RevocationTest {
     }
 
     @Test
+    void rootCrlIsRenewedOncePastHalfItsValidityWhileTheRootKeyIsPresent() throws Exception {
+        X509CRL first = ca().rootCrl();
+        Duration validity = Duration.between(first.getThisUpdate().toInstant(), first.getNextUpdate().toInstant());
+        assertEquals(SiteCa.ROOT_CRL_VALIDITY, validity);
+
+        clock.set(first.getThisUpdate().toInstant().plus(validity.dividedBy(2)).plusSeconds(1));
+        X509CRL renewed = ca().rootCrl();
+
+        renewed.verify(ca().root().getPublicKey());
+        assertEquals(clock.instant(), renewed.getThisUpdate().toInstant());
+        assertEquals(SiteCa.crlNumber(first).add(BigInteger.ONE), SiteCa.crlNumber(renewed));
+        assertEquals(renewed, pki.reopen().rootCrl(), "written to root-crl.pem");
+    }
+
+    @Test
+    void chainsStillValidateAfterTheFirstRootCrlWouldHaveLapsed() throws Exception {
+        clock.set(MutableClock.DEFAULT_START.plus(SiteCa.ROOT_CRL_VALIDITY).plus(Duration.ofDays(1)));
+        TestIdentity device = pki.issueDevice("rev-next-year");
+        pki.chainValidator().validate(device.chain(),
+                dev.siteward.pki.validation.ChainValidator.Purpose.CLIENT_AUTH);
+    }
+
+    @Test
     void revocationsAndCrlNumbersSurviveAReopen() throws Exception {
         TestIdentity device = pki.issueDevice("rev-reopen");
         ca().revoke(device.serial(), RevocationReason.AFFILIATION_CHANGED);
