@@ -11,6 +11,12 @@ import dev.siteward.pki.testkit.TestKeys;
 import java.security.KeyPair;
 import java.util.Arrays;
 import java.util.Random;
+import java.util.List;
+import org.bouncycastle.asn1.ASN1Integer;
+import org.bouncycastle.asn1.DERNull;
+import org.bouncycastle.asn1.pkcs.CertificationRequest;
+import org.bouncycastle.asn1.pkcs.PKCSObjectIdentifiers;
+import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
 import org.bouncycastle.asn1.x509.GeneralName;
 import org.bouncycastle.asn1.x509.GeneralSubtree;
 import org.bouncycastle.asn1.x509.KeyUsage;
@@ -156,6 +162,27 @@ class CsrValidatorTest {
     void acceptsRsaPssWithSha256() throws Exception {
         CsrValidator.validate(TestCsr.forKey(TestKeys.rsaShared(2048)).signatureAlgorithm("SHA256withRSAandMGF1")
                 .der());
+    }
+
+    @Test
+    void refusesRsaPssWithMissingOrMalformedParametersAsMalformedNotWithAnUncheckedException() throws Exception {
+        CertificationRequest valid = CertificationRequest.getInstance(TestCsr.forKey(TestKeys.rsaShared(2048)).der());
+        for (AlgorithmIdentifier alg : List.of(new AlgorithmIdentifier(PKCSObjectIdentifiers.id_RSASSA_PSS),
+                new AlgorithmIdentifier(PKCSObjectIdentifiers.id_RSASSA_PSS, DERNull.INSTANCE),
+                new AlgorithmIdentifier(PKCSObjectIdentifiers.id_RSASSA_PSS, new ASN1Integer(5)))) {
+            byte[] crafted = new CertificationRequest(valid.getCertificationRequestInfo(), alg, valid.getSignature())
+                    .getEncoded("DER");
+            assertEquals(Reason.CSR_MALFORMED, refusal(crafted), alg.toString());
+        }
+    }
+
+    @Test
+    void refusesMalformedRequestedBasicConstraintsOrKeyUsageAsMalformed() throws Exception {
+        byte[] notTheRightType = new ASN1Integer(1).getEncoded("DER");
+        for (String oid : List.of("2.5.29.19", "2.5.29.15")) {
+            assertEquals(Reason.CSR_MALFORMED,
+                    refusal(TestCsr.forKey(TestKeys.p256()).extension(oid, true, notTheRightType).der()), oid);
+        }
     }
 
     @Test
