@@ -224,6 +224,36 @@ class CsrValidatorTest {
     }
 
     @Test
+    void anyMutatedByteIsRefusedWithAPkiExceptionAndNeverAnUncheckedOne() {
+        List<byte[]> seeds = List.of(
+                TestCsr.forKey(TestKeys.p256()).uriSan("spiffe://site.local/device/x").basicConstraints(false).der(),
+                TestCsr.forKey(TestKeys.ed25519()).der(),
+                // no RSA seed: the NULL parameters of an RSA signature algorithm identifier (outside the signed
+                // part) can be re-tagged without effect and are tolerated; harmless, as the CA never copies them
+                TestCsr.forKey(TestKeys.p256()).signatureAlgorithm("SHA384withECDSA").der(),
+                TestCsr.forKey(TestKeys.p384()).keyUsage(KeyUsage.digitalSignature).der());
+        Random random = new Random(20261126);
+        for (int i = 0; i < 4000; i++) {
+            byte[] seed = seeds.get(i % seeds.size());
+            byte[] mutated = seed.clone();
+            for (int k = 1 + random.nextInt(3); k > 0; k--) {
+                mutated[random.nextInt(mutated.length)] = (byte) random.nextInt(256);
+            }
+            if (Arrays.equals(seed, mutated)) {
+                continue;
+            }
+            try {
+                CsrValidator.validate(mutated);
+                throw new AssertionError("mutation " + i + " was accepted");
+            } catch (PkiException expected) {
+                // every refusal is a PkiException with a reason
+            } catch (RuntimeException e) {
+                throw new AssertionError("mutation " + i + " escaped as " + e, e);
+            }
+        }
+    }
+
+    @Test
     void everyRefusalIsBadInputWithAStableCode() {
         PkiException e = assertThrows(PkiException.class,
                 () -> CsrValidator.validate(TestCsr.forKey(TestKeys.p256()).corruptSignature().der()));
