@@ -88,7 +88,8 @@ final class CertificateTemplates {
                 }
             } else {
                 String lower = n.toLowerCase(Locale.ROOT);
-                if (lower.length() > 253 || !DNS_NAME.matcher(lower).matches()) {
+                // an all-numeric dotted name is a mistyped IPv4 address, never a host name (RFC 3696 section 2)
+                if (lower.length() > 253 || !DNS_NAME.matcher(lower).matches() || lower.matches("[0-9.]+")) {
                     throw new PkiException(Reason.NAME_INVALID, "invalid DNS name or IP address '" + n + "'");
                 }
                 if (!dns.contains(lower)) {
@@ -105,6 +106,18 @@ final class CertificateTemplates {
         boolean v6 = text.contains(":") && text.matches("[0-9a-fA-F:.]+");
         if (!v4 && !v6) {
             return null;
+        }
+        if (v4) {
+            // parsed here: InetAddress.getByName would look up an out-of-range "10.0.0.300" in DNS
+            byte[] address = new byte[4];
+            String[] octets = text.split("\\.");
+            for (int i = 0; i < 4; i++) {
+                if ((octets[i].length() > 1 && octets[i].startsWith("0")) || Integer.parseInt(octets[i]) > 255) {
+                    return null; // out of range, or a leading zero that some parsers read as octal
+                }
+                address[i] = (byte) Integer.parseInt(octets[i]);
+            }
+            return address;
         }
         try {
             return InetAddress.getByName(text).getAddress();

@@ -526,12 +526,39 @@ public final class SiteCa implements CertificateAuthority, AutoCloseable {
         }
     }
 
-    /** The root's CRL (revoked issuing CAs), as written when the root key last signed one. */
+    /**
+     * The root's CRL (revoked issuing CAs). Once it is past half its validity and the root key is here, the root
+     * re-signs it (same entries, next CRL number); with the root kept offline it is returned as last signed, and
+     * validators fail closed once its nextUpdate passes.
+     */
     public X509CRL rootCrl() throws PkiException {
-        try {
-            return PemCodec.parseCrl(Files.readString(dir.resolve("root-crl.pem")));
-        } catch (IOException | CRLException e) {
-            throw new PkiException(Reason.STORAGE, "cannot read the root CRL", e);
+        synchronized (crlLock) {
+            X509CRL current;
+            try {
+                current = PemCodec.parseCrl(Files.readString(dir.resolve("root-crl.pem")));
+            } catch (IOException | CRLException e) {
+                throw new PkiException(Reason.STORAGE, "cannot read the root CRL", e);
+            }
+            Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
+            if (!crlDue(current, now) || !rootKeyPresent()) {
+                return current;
+            }
+            try {
+                X509v2CRLBuilder b = new X509v2CRLBuilder(X500Name.getInstance(
+                        root.getSubjectX500Principal().getEncoded()), Date.from(now));
+                b.setNextUpdate(Date.from(now.plus(ROOT_CRL_VALIDITY)));
+                b.addCRL(new X509CRLHolder(current.getEncoded()));
+                b.addExtension(Extension.authorityKeyIdentifier, false, new AuthorityKeyIdentifier(
+                        CertificateTemplates.keyIdentifier(SubjectPublicKeyInfo.getInstance(
+                                root.getPublicKey().getEncoded()))));
+                b.addExtension(Extension.cRLNumber, false, new CRLNumber(crlNumber(current).add(BigInteger.ONE)));
+                X509CRL renewed = Certificates.parseCrl(b.build(contentSigner(keyStore().load(ROOT, root)))
+                        .getEncoded());
+                SecureFiles.writeAtomically(dir.resolve("root-crl.pem"), PemCodec.crl(renewed), false);
+                return renewed;
+            } catch (IOException | CRLException e) {
+                throw new PkiException(Reason.STORAGE, "cannot renew the root CRL", e);
+            }
         }
     }
 

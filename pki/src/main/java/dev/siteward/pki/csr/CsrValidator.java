@@ -87,6 +87,9 @@ public final class CsrValidator {
         byte[] spkiDer;
         try {
             spkiDer = spki.getEncoded(ASN1Encoding.DER);
+            // getPublicKey's static key converters are filled only when a provider instance is constructed: without
+            // this, the first CSR in a fresh JVM (e.g. `siteward ca issue`) is refused as "cannot be decoded"
+            CryptoProviders.bouncyCastle();
             publicKey = BouncyCastleProvider.getPublicKey(spki);
             if (publicKey == null) {
                 throw new IOException("no key factory");
@@ -134,7 +137,16 @@ public final class CsrValidator {
         ASN1ObjectIdentifier oid = sigAlg.getAlgorithm();
         ASN1ObjectIdentifier keyAlg = spki.getAlgorithm().getAlgorithm();
         if (oid.equals(PKCSObjectIdentifiers.id_RSASSA_PSS)) {
-            RSASSAPSSparams params = RSASSAPSSparams.getInstance(sigAlg.getParameters());
+            RSASSAPSSparams params;
+            try {
+                params = RSASSAPSSparams.getInstance(sigAlg.getParameters());
+            } catch (RuntimeException e) {
+                params = null;
+            }
+            if (params == null) {
+                // absent or not a SEQUENCE: getInstance returns null or throws, which must not escape as a 500
+                throw new PkiException(Reason.CSR_MALFORMED, "RSASSA-PSS parameters are missing or malformed");
+            }
             ASN1ObjectIdentifier hash = params.getHashAlgorithm().getAlgorithm();
             if (!hash.equals(NISTObjectIdentifiers.id_sha256) && !hash.equals(NISTObjectIdentifiers.id_sha384)
                     && !hash.equals(NISTObjectIdentifiers.id_sha512)) {
@@ -207,11 +219,18 @@ public final class CsrValidator {
                 } catch (RuntimeException e) {
                     throw new PkiException(Reason.CSR_MALFORMED, "CSR extension request is malformed", e);
                 }
-                BasicConstraints bc = BasicConstraints.fromExtensions(exts);
+                BasicConstraints bc;
+                KeyUsage ku;
+                try {
+                    bc = BasicConstraints.fromExtensions(exts);
+                    ku = KeyUsage.fromExtensions(exts);
+                } catch (RuntimeException e) {
+                    throw new PkiException(Reason.CSR_MALFORMED, "CSR requests a malformed basicConstraints or "
+                            + "keyUsage extension", e);
+                }
                 if (bc != null && bc.isCA()) {
                     throw new PkiException(Reason.CSR_REQUESTS_CA, "CSR asks for CA rights (basicConstraints cA=TRUE)");
                 }
-                KeyUsage ku = KeyUsage.fromExtensions(exts);
                 if (ku != null && (ku.hasUsages(KeyUsage.keyCertSign) || ku.hasUsages(KeyUsage.cRLSign))) {
                     throw new PkiException(Reason.CSR_REQUESTS_CA, "CSR asks for certificate or CRL signing key usage");
                 }
