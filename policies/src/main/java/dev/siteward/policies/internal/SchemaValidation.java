@@ -1,0 +1,138 @@
+package dev.siteward.policies.internal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.networknt.schema.JsonNodePath;
+import com.networknt.schema.JsonSchema;
+import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.PathType;
+import com.networknt.schema.SchemaValidatorsConfig;
+import com.networknt.schema.SpecVersion;
+import com.networknt.schema.ValidationMessage;
+import dev.siteward.policies.PolicyException;
+import dev.siteward.policies.PolicyException.Problem;
+import dev.siteward.policies.PolicyException.Reason;
+import dev.siteward.policies.SourceLocation;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+
+/** Validates a {@link YamlDocument} against one of the bundled JSON Schemas and maps errors to file:line:column. */
+public final class SchemaValidation {
+
+    /** Classpath folder holding the schemas (copied from {@code policies/schema/}). */
+    public static final String SCHEMA_FOLDER = "/dev/siteward/policies/schema/";
+    /** Schema of policy files. */
+    public static final SchemaValidation POLICY = new SchemaValidation("policy-v1.schema.json");
+    /** Schema of test case files. */
+    public static final SchemaValidation TESTS = new SchemaValidation("policy-tests-v1.schema.json");
+
+    /** The only schemaVersion this library reads. */
+    public static final int SCHEMA_VERSION = 1;
+
+    private final JsonSchema schema;
+
+    private SchemaValidation(String name) {
+        SchemaValidatorsConfig config = SchemaValidatorsConfig.builder().pathType(PathType.JSON_POINTER).build();
+        try (InputStream in = SchemaValidation.class.getResourceAsStream(SCHEMA_FOLDER + name)) {
+            if (in == null) {
+                throw new IllegalStateException("schema missing from classpath: " + name);
+            }
+            schema = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012).getSchema(in, config);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Returns every schema problem of {@code doc}, in line order; empty when the document is valid. */
+    public List<Problem> validate(YamlDocument doc) {
+        JsonNode root = doc.root();
+        if (!root.isObject()) {
+            return List.of(new Problem(Reason.SCHEMA, doc.at(""), "the file must be a mapping with schemaVersion"));
+        }
+        JsonNode v = root.get("schemaVersion");
+        if (v == null) {
+            return List.of(new Problem(Reason.SCHEMA_VERSION, doc.at(""),
+                    "missing schemaVersion (this library reads schemaVersion " + SCHEMA_VERSION + ")"));
+        }
+        if (!v.isIntegralNumber() || v.asInt() != SCHEMA_VERSION) {
+            return List.of(new Problem(Reason.SCHEMA_VERSION, doc.at("/schemaVersion"),
+                    "unsupported schemaVersion " + v + " (this library reads " + SCHEMA_VERSION + ")"));
+        }
+        Set<ValidationMessage> messages = schema.validate(root);
+        List<Problem> out = new ArrayList<>();
+        for (ValidationMessage m : messages) {
+            out.add(toProblem(doc, m));
+        }
+        out.sort(Comparator.comparingInt((Problem p) -> p.location().line())
+                .thenComparingInt(p -> p.location().column()));
+        // oneOf/anyOf style duplicates at the same place add noise: keep the first message per location and reason
+        List<Problem> unique = new ArrayList<>();
+        for (Problem p : out) {
+            if (unique.stream().noneMatch(u -> u.location().equals(p.location()) && u.reason() == p.reason()
+                    && u.message().equals(p.message()))) {
+                unique.add(p);
+            }
+        }
+        return unique;
+    }
+
+    /** Throws a {@link PolicyException} with every schema problem of {@code doc}, if any. */
+    public void require(YamlDocument doc) {
+        List<Problem> problems = validate(doc);
+        if (!problems.isEmpty()) {
+            throw new PolicyException(problems);
+        }
+    }
+
+    private static Problem toProblem(YamlDocument doc, ValidationMessage m) {
+        String ptr = pointer(m.getInstanceLocation());
+        String where = ptr.isEmpty() ? "the top level" : ptr;
+        switch (m.getType()) {
+            case "additionalProperties": {
+                String key = m.getProperty();
+                return new Problem(Reason.UNKNOWN_KEY, doc.keyAt(ptr + "/" + key),
+                        "unknown key '" + key + "' in " + where);
+            }
+            case "required":
+                return new Problem(Reason.SCHEMA, doc.at(ptr), "missing required key '" + m.getProperty() + "' in "
+                        + where);
+            case "type":
+                return new Problem(Reason.SCHEMA, doc.at(ptr), "wrong type at " + where + ": " + detail(m, ptr)
+                        + (looksLikeTime(doc, ptr) ? " (quote times of day, e.g. \"18:00\")" : ""));
+            default:
+                return new Problem(Reason.SCHEMA, doc.at(ptr), where + ": " + detail(m, ptr));
+        }
+    }
+
+    private static boolean looksLikeTime(YamlDocument doc, String ptr) {
+        return ptr.endsWith("/from") || ptr.endsWith("/to");
+    }
+
+    private static String detail(ValidationMessage m, String ptr) {
+        String msg = m.getMessage();
+        String prefix = ptr + ": ";
+        if (msg.startsWith(prefix)) {
+            return msg.substring(prefix.length());
+        }
+        int i = msg.indexOf(": ");
+        return i >= 0 && msg.startsWith("/") || msg.startsWith(":") ? msg.substring(i + 2) : msg;
+    }
+
+    private static String pointer(JsonNodePath path) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < path.getNameCount(); i++) {
+            Object e = path.getElement(i);
+            sb.append('/').append(String.valueOf(e).replace("~", "~0").replace("/", "~1"));
+        }
+        return sb.toString();
+    }
+
+    /** Returns a location for a problem in a file that could not be associated with a node. */
+    static SourceLocation fileOnly(YamlDocument doc) {
+        return SourceLocation.of(doc.file());
+    }
+}
