@@ -233,6 +233,8 @@ public final class PolicyRule {
     private final List<NamePattern> resourceIds;
     private final List<NamePattern> zones;
     private final Conditions conditions;
+    private final List<String> idAsList;
+    private final String decisionReason;
 
     /** Creates a rule; {@code ordinal} is its position in the bundle (file order, then position in file). */
     public PolicyRule(int ordinal, String id, String description, Effect effect, SourceLocation location,
@@ -248,6 +250,19 @@ public final class PolicyRule {
         this.resourceIds = List.copyOf(resourceIds);
         this.zones = List.copyOf(zones);
         this.conditions = Objects.requireNonNull(conditions, "conditions");
+        this.idAsList = List.of(id);
+        this.decisionReason = (effect == Effect.ALLOW ? "allowed" : "denied") + " by rule '" + id + "'"
+                + (this.description.isEmpty() ? "" : " (" + this.description + ")");
+    }
+
+    /** Returns {@code List.of(id())}, computed once. */
+    List<String> idAsList() {
+        return idAsList;
+    }
+
+    /** Returns e.g. {@code allowed by rule 'x' (description)}, computed once. */
+    String decisionReason() {
+        return decisionReason;
     }
 
     /** Returns the position of this rule in the bundle, from 0. */

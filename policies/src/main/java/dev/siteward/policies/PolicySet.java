@@ -24,18 +24,91 @@ public final class PolicySet {
 
     private static final PolicyRule[] NO_RULES = new PolicyRule[0];
 
-    /** The rules for one action pattern, by subject key, plus those that cannot be keyed by subject. */
+    /**
+     * The rules for one action pattern, keyed by one subject selector each (device id, admin name, service name,
+     * role, one device label), plus those that cannot be keyed (wildcard subjects, {@code anyone}).
+     */
     private static final class Bucket {
-        final Map<String, List<PolicyRule>> building = new HashMap<>();
-        final List<PolicyRule> residualBuilding = new ArrayList<>();
-        Map<String, PolicyRule[]> bySubject;
+        final Map<String, List<PolicyRule>> devicesB = new HashMap<>();
+        final Map<String, List<PolicyRule>> adminsB = new HashMap<>();
+        final Map<String, List<PolicyRule>> servicesB = new HashMap<>();
+        final Map<String, List<PolicyRule>> rolesB = new HashMap<>();
+        final Map<String, List<PolicyRule>> labelsB = new HashMap<>();
+        final List<PolicyRule> residualB = new ArrayList<>();
+        Map<String, PolicyRule[]> devices;
+        Map<String, PolicyRule[]> admins;
+        Map<String, PolicyRule[]> services;
+        Map<String, PolicyRule[]> roles;
+        /** Keyed by label key, then value. */
+        Map<String, Map<String, PolicyRule[]>> labels;
         PolicyRule[] residual;
 
+        void add(PolicyRule r) {
+            PolicyRule.Subjects s = r.subjects();
+            boolean wildcard = s.anyone() || s.devices().stream().anyMatch(NamePattern::prefix)
+                    || s.admins().stream().anyMatch(NamePattern::prefix)
+                    || s.services().stream().anyMatch(NamePattern::prefix);
+            if (wildcard) {
+                residualB.add(r);
+                return;
+            }
+            s.devices().forEach(p -> devicesB.computeIfAbsent(p.literal(), k -> new ArrayList<>()).add(r));
+            s.admins().forEach(p -> adminsB.computeIfAbsent(p.literal(), k -> new ArrayList<>()).add(r));
+            s.services().forEach(p -> servicesB.computeIfAbsent(p.literal(), k -> new ArrayList<>()).add(r));
+            s.roles().forEach(role -> rolesB.computeIfAbsent(role, k -> new ArrayList<>()).add(r));
+            if (!s.deviceLabels().isEmpty()) {
+                String k = Collections.min(s.deviceLabels().keySet());
+                labelsB.computeIfAbsent(k + '=' + s.deviceLabels().get(k), x -> new ArrayList<>()).add(r);
+            }
+        }
+
         void freeze() {
-            Map<String, PolicyRule[]> m = new HashMap<>(building.size() * 2);
-            building.forEach((k, v) -> m.put(k, v.toArray(NO_RULES)));
-            bySubject = m;
-            residual = residualBuilding.toArray(NO_RULES);
+            devices = freeze(devicesB);
+            admins = freeze(adminsB);
+            services = freeze(servicesB);
+            roles = freeze(rolesB);
+            Map<String, Map<String, PolicyRule[]>> byKey = new HashMap<>();
+            labelsB.forEach((kv, rs) -> {
+                int eq = kv.indexOf('=');
+                byKey.computeIfAbsent(kv.substring(0, eq), x -> new HashMap<>())
+                        .put(kv.substring(eq + 1), rs.toArray(NO_RULES));
+            });
+            labels = byKey;
+            residual = residualB.toArray(NO_RULES);
+        }
+
+        private static Map<String, PolicyRule[]> freeze(Map<String, List<PolicyRule>> m) {
+            Map<String, PolicyRule[]> out = new HashMap<>(Math.max(4, m.size() * 2));
+            m.forEach((k, v) -> out.put(k, v.toArray(NO_RULES)));
+            return out;
+        }
+    }
+
+    /** Collects the rules that apply to one request. */
+    private static final class Matches {
+        List<PolicyRule> denies;
+        List<PolicyRule> allows;
+        PolicyRule nearMiss;
+        PolicyRule.Outcome nearMissOutcome;
+
+        void check(PolicyRule[] rs, AccessRequest req, PolicyRule.Moment now, RateLimitState rates) {
+            if (rs == null) {
+                return;
+            }
+            for (PolicyRule r : rs) {
+                PolicyRule.Outcome o = r.check(req, now, rates);
+                if (o == PolicyRule.Outcome.MATCH) {
+                    if (r.effect() == Effect.DENY) {
+                        denies = addOnce(denies, r);
+                    } else {
+                        allows = addOnce(allows, r);
+                    }
+                } else if (nearMiss == null && r.effect() == Effect.ALLOW
+                        && o.ordinal() > PolicyRule.Outcome.RESOURCE.ordinal()) {
+                    nearMiss = r;
+                    nearMissOutcome = o;
+                }
+            }
         }
     }
 
@@ -64,57 +137,15 @@ public final class PolicySet {
         boolean rated = false;
         for (PolicyRule r : this.rules) {
             rated |= r.conditions().rateLimit() != null;
-            List<String> subjectKeys = subjectKeys(r.subjects());
             for (NamePattern a : r.actions()) {
                 wild |= a.prefix();
-                Bucket b = index.computeIfAbsent(a.text(), k -> new Bucket());
-                if (subjectKeys == null) {
-                    b.residualBuilding.add(r);
-                } else {
-                    for (String k : subjectKeys) {
-                        b.building.computeIfAbsent(k, x -> new ArrayList<>()).add(r);
-                    }
-                }
+                index.computeIfAbsent(a.text(), k -> new Bucket()).add(r);
             }
         }
         index.values().forEach(Bucket::freeze);
         this.byAction = Map.copyOf(index);
         this.hasWildcardActions = wild;
         this.hasRateLimits = rated;
-    }
-
-    /** Returns the subject keys of a selector, or null when it must be checked for every subject. */
-    private static List<String> subjectKeys(PolicyRule.Subjects s) {
-        if (s.anyone()) {
-            return null;
-        }
-        List<String> keys = new ArrayList<>();
-        for (NamePattern p : s.devices()) {
-            if (p.prefix()) {
-                return null;
-            }
-            keys.add("d:" + p.literal());
-        }
-        for (NamePattern p : s.admins()) {
-            if (p.prefix()) {
-                return null;
-            }
-            keys.add("a:" + p.literal());
-        }
-        for (NamePattern p : s.services()) {
-            if (p.prefix()) {
-                return null;
-            }
-            keys.add("s:" + p.literal());
-        }
-        for (String role : s.roles()) {
-            keys.add("r:" + role);
-        }
-        if (!s.deviceLabels().isEmpty()) {
-            String k = Collections.min(s.deviceLabels().keySet());
-            keys.add("l:" + k + '=' + s.deviceLabels().get(k));
-        }
-        return keys;
     }
 
     /** Returns all rules in bundle order. */
@@ -146,52 +177,37 @@ public final class PolicySet {
     }
 
     Decision evaluate(AccessRequest req, PolicyRule.Moment now, RateLimitState rates, List<PolicyRule> allowsOut) {
-        List<PolicyRule> denies = null;
-        List<PolicyRule> allows = null;
-        PolicyRule nearMiss = null;
-        PolicyRule.Outcome nearMissOutcome = null;
+        Matches m = new Matches();
         String action = req.action();
-        String[] subjectKeys = requestSubjectKeys(req.subject());
+        Subject subject = req.subject();
         // exact action, then "a.b.*", "a.*", "*"
         int end = action.length();
         String actionKey = action;
         while (true) {
             Bucket b = byAction.get(actionKey);
             if (b != null) {
-                for (String sk : subjectKeys) {
-                    PolicyRule[] rs = b.bySubject.get(sk);
-                    if (rs == null) {
-                        continue;
-                    }
-                    for (PolicyRule r : rs) {
-                        PolicyRule.Outcome o = r.check(req, now, rates);
-                        if (o == PolicyRule.Outcome.MATCH) {
-                            if (r.effect() == Effect.DENY) {
-                                denies = addOnce(denies, r);
-                            } else {
-                                allows = addOnce(allows, r);
+                switch (subject.kind()) {
+                    case DEVICE -> {
+                        m.check(b.devices.get(subject.id()), req, now, rates);
+                        if (!b.labels.isEmpty()) {
+                            for (Map.Entry<String, String> e : subject.labels().entrySet()) {
+                                Map<String, PolicyRule[]> byValue = b.labels.get(e.getKey());
+                                if (byValue != null) {
+                                    m.check(byValue.get(e.getValue()), req, now, rates);
+                                }
                             }
-                        } else if (o.ordinal() > PolicyRule.Outcome.RESOURCE.ordinal() && r.effect() == Effect.ALLOW
-                                && nearMiss == null) {
-                            nearMiss = r;
-                            nearMissOutcome = o;
                         }
                     }
+                    case ADMIN -> m.check(b.admins.get(subject.id()), req, now, rates);
+                    case SERVICE -> m.check(b.services.get(subject.id()), req, now, rates);
+                    default -> throw new IllegalStateException("unknown kind " + subject.kind());
                 }
-                for (PolicyRule r : b.residual) {
-                    PolicyRule.Outcome o = r.check(req, now, rates);
-                    if (o == PolicyRule.Outcome.MATCH) {
-                        if (r.effect() == Effect.DENY) {
-                            denies = addOnce(denies, r);
-                        } else {
-                            allows = addOnce(allows, r);
-                        }
-                    } else if (o.ordinal() > PolicyRule.Outcome.RESOURCE.ordinal() && r.effect() == Effect.ALLOW
-                            && nearMiss == null) {
-                        nearMiss = r;
-                        nearMissOutcome = o;
+                if (!b.roles.isEmpty()) {
+                    for (String role : subject.roles()) {
+                        m.check(b.roles.get(role), req, now, rates);
                     }
                 }
+                m.check(b.residual, req, now, rates);
             }
             if (!hasWildcardActions || end < 0) {
                 break;
@@ -199,11 +215,18 @@ public final class PolicySet {
             end = action.lastIndexOf('.', end - 1);
             actionKey = end < 0 ? "*" : action.substring(0, end + 1) + "*";
         }
+        return decide(req, now, m, allowsOut);
+    }
+
+    private static Decision decide(AccessRequest req, PolicyRule.Moment now, Matches m, List<PolicyRule> allowsOut) {
+        List<PolicyRule> denies = m.denies;
+        List<PolicyRule> allows = m.allows;
         if (denies != null) {
-            sort(denies);
-            PolicyRule first = denies.get(0);
-            return new Decision(Effect.DENY, ids(denies), "denied by rule '" + first.id() + "'"
-                    + (first.description().isEmpty() ? "" : " (" + first.description() + ")")
+            PolicyRule first = sort(denies).get(0);
+            if (denies.size() == 1 && allows == null) {
+                return new Decision(Effect.DENY, first.idAsList(), first.decisionReason());
+            }
+            return new Decision(Effect.DENY, ids(denies), first.decisionReason()
                     + (denies.size() > 1 ? " and " + (denies.size() - 1) + " more deny rule(s)" : "")
                     + (allows != null ? "; deny overrides " + allows.size() + " matching allow rule(s)" : ""));
         }
@@ -212,36 +235,18 @@ public final class PolicySet {
             if (allowsOut != null) {
                 allowsOut.addAll(allows);
             }
-            PolicyRule first = allows.get(0);
-            return new Decision(Effect.ALLOW, ids(allows), "allowed by rule '" + first.id() + "'"
-                    + (first.description().isEmpty() ? "" : " (" + first.description() + ")"));
+            if (allows.size() == 1) {
+                return new Decision(Effect.ALLOW, allows.get(0).idAsList(), allows.get(0).decisionReason());
+            }
+            return new Decision(Effect.ALLOW, ids(allows), allows.get(0).decisionReason());
         }
-        String reason = "no rule allows " + req.subject().describe() + " to '" + action + "' on "
+        String reason = "no rule allows " + req.subject().describe() + " to '" + req.action() + "' on "
                 + req.resource().describe() + " (deny by default)";
-        if (nearMiss != null) {
-            reason += "; rule '" + nearMiss.id() + "' did not apply: " + nearMiss.describe(nearMissOutcome, req, now);
+        if (m.nearMiss != null) {
+            reason += "; rule '" + m.nearMiss.id() + "' did not apply: "
+                    + m.nearMiss.describe(m.nearMissOutcome, req, now);
         }
         return new Decision(Effect.DENY, List.of(), reason);
-    }
-
-    private static String[] requestSubjectKeys(Subject s) {
-        int n = 1 + s.roles().size() + (s.kind() == SubjectKind.DEVICE ? s.labels().size() : 0);
-        String[] keys = new String[n];
-        int i = 0;
-        keys[i++] = switch (s.kind()) {
-            case DEVICE -> "d:";
-            case ADMIN -> "a:";
-            case SERVICE -> "s:";
-        } + s.id();
-        for (String r : s.roles()) {
-            keys[i++] = "r:" + r;
-        }
-        if (s.kind() == SubjectKind.DEVICE) {
-            for (Map.Entry<String, String> e : s.labels().entrySet()) {
-                keys[i++] = "l:" + e.getKey() + '=' + e.getValue();
-            }
-        }
-        return keys;
     }
 
     private static List<PolicyRule> addOnce(List<PolicyRule> list, PolicyRule r) {
@@ -254,13 +259,15 @@ public final class PolicySet {
         return list;
     }
 
-    private static void sort(List<PolicyRule> rs) {
+    private static List<PolicyRule> sort(List<PolicyRule> rs) {
         if (rs.size() > 1) {
             rs.sort((x, y) -> Integer.compare(x.ordinal(), y.ordinal()));
         }
+        return rs;
     }
 
     private static List<String> ids(List<PolicyRule> rs) {
+        sort(rs);
         String[] ids = new String[rs.size()];
         for (int i = 0; i < ids.length; i++) {
             ids[i] = rs.get(i).id();

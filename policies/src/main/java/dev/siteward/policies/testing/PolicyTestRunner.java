@@ -52,7 +52,16 @@ public final class PolicyTestRunner {
      * @throws PolicyException when the bundle or a case file is invalid (CLI exit 2)
      */
     public static TestReport run(Path bundleDir, SiteConfig site) {
-        PolicySet set = PolicyLoader.load(bundleDir, site);
+        return run(PolicyLoader.load(bundleDir, site), bundleDir);
+    }
+
+    /**
+     * Runs every case file in {@code bundleDir/tests} against an already loaded {@code set}; the gateway uses this
+     * to self-test a bundle before swapping it in.
+     *
+     * @throws PolicyException when a case file is invalid
+     */
+    public static TestReport run(PolicySet set, Path bundleDir) {
         List<CaseResult> results = new ArrayList<>();
         for (Path f : testFiles(bundleDir)) {
             results.addAll(runFile(set, f));
