@@ -11,7 +11,6 @@ import com.networknt.schema.ValidationMessage;
 import dev.siteward.policies.PolicyException;
 import dev.siteward.policies.PolicyException.Problem;
 import dev.siteward.policies.PolicyException.Reason;
-import dev.siteward.policies.SourceLocation;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -102,16 +101,13 @@ public final class SchemaValidation {
                         + where);
             case "type":
                 return new Problem(Reason.SCHEMA, doc.at(ptr), "wrong type at " + where + ": " + detail(m, ptr)
-                        + (looksLikeTime(doc, ptr) ? " (quote times of day, e.g. \"18:00\")" : ""));
+                        + (ptr.endsWith("/from") || ptr.endsWith("/to") ? " (quote times of day: \"18:00\")" : ""));
             default:
                 return new Problem(Reason.SCHEMA, doc.at(ptr), where + ": " + detail(m, ptr));
         }
     }
 
-    private static boolean looksLikeTime(YamlDocument doc, String ptr) {
-        return ptr.endsWith("/from") || ptr.endsWith("/to");
-    }
-
+    /** Returns the validator's message without its leading instance path ({@code /rules/0/effect: }). */
     private static String detail(ValidationMessage m, String ptr) {
         String msg = m.getMessage();
         String prefix = ptr + ": ";
@@ -119,7 +115,7 @@ public final class SchemaValidation {
             return msg.substring(prefix.length());
         }
         int i = msg.indexOf(": ");
-        return i >= 0 && msg.startsWith("/") || msg.startsWith(":") ? msg.substring(i + 2) : msg;
+        return msg.startsWith("/") && i >= 0 ? msg.substring(i + 2) : msg;
     }
 
     private static String pointer(JsonNodePath path) {
@@ -129,10 +125,5 @@ public final class SchemaValidation {
             sb.append('/').append(String.valueOf(e).replace("~", "~0").replace("/", "~1"));
         }
         return sb.toString();
-    }
-
-    /** Returns a location for a problem in a file that could not be associated with a node. */
-    static SourceLocation fileOnly(YamlDocument doc) {
-        return SourceLocation.of(doc.file());
     }
 }
