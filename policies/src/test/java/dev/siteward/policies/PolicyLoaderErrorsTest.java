@@ -167,6 +167,33 @@ class PolicyLoaderErrorsTest {
     }
 
     @Test
+    void aMalformedDurationSaysHowToWriteOne() {
+        PolicyException e = loadFails("schemaVersion: 1\nrules:\n" + GOOD_RULE
+                + "    when:\n      certificateMaxAge: 30 days\n");
+        assertAt(e, Reason.SCHEMA, 8, 26);
+        assertTrue(e.getMessage().contains("'30 days' is not a duration; write a number and a unit"), e::getMessage);
+    }
+
+    @Test
+    void aFileThatIsNotAMappingIsASchemaError() {
+        PolicyException e = loadFails("- just\n- a list\n");
+        assertAt(e, Reason.SCHEMA, 1, 1);
+    }
+
+    @Test
+    void anEmptyFileIsASyntaxError() {
+        PolicyException e = loadFails("# only a comment\n");
+        assertEquals(Reason.SYNTAX, e.reason());
+    }
+
+    @Test
+    void twoYamlDocumentsInOneFileAreASyntaxError() {
+        PolicyException e = loadFails("schemaVersion: 1\nrules: []\n---\nschemaVersion: 1\nrules: []\n");
+        assertEquals(Reason.SYNTAX, e.reason());
+        assertEquals(4, e.location().line());
+    }
+
+    @Test
     void aDirectoryWithoutPolicyFilesIsAnEmptyBundle() {
         PolicyException e = assertThrows(PolicyException.class, () -> PolicyLoader.load(dir, SiteConfig.DEFAULTS));
         assertEquals(Reason.EMPTY_BUNDLE, e.reason());

@@ -102,9 +102,29 @@ public final class SchemaValidation {
             case "type":
                 return new Problem(Reason.SCHEMA, doc.at(ptr), "wrong type at " + where + ": " + detail(m, ptr)
                         + (ptr.endsWith("/from") || ptr.endsWith("/to") ? " (quote times of day: \"18:00\")" : ""));
+            case "pattern":
+                return new Problem(Reason.SCHEMA, doc.at(ptr), patternHint(ptr, m.getInstanceNode()));
             default:
                 return new Problem(Reason.SCHEMA, doc.at(ptr), where + ": " + detail(m, ptr));
         }
+    }
+
+    /** Says what a value that failed a schema pattern should look like. */
+    private static String patternHint(String ptr, JsonNode value) {
+        String v = "'" + (value == null ? "" : value.asText()) + "'";
+        if (ptr.endsWith("/id")) {
+            return "rule id " + v + " must start with a lower-case letter or digit and use only a-z 0-9 . _ -";
+        }
+        if (ptr.endsWith("/per") || ptr.endsWith("/certificateMaxAge")) {
+            return v + " is not a duration; write a number and a unit: 90s, 15m, 12h, 30d";
+        }
+        if (ptr.contains("/days/")) {
+            return v + " is not a day; use mon, tue, wed, thu, fri, sat, sun or a range such as mon-fri";
+        }
+        if (ptr.endsWith("/from") || ptr.endsWith("/to")) {
+            return v + " is not a time of day; write HH:MM in quotes, e.g. \"06:00\"";
+        }
+        return ptr + ": " + v + " has the wrong form";
     }
 
     /** Returns the validator's message without its leading instance path ({@code /rules/0/effect: }). */
