@@ -167,6 +167,13 @@ class PolicyLoaderErrorsTest {
     }
 
     @Test
+    void aDeviceIdThatYamlReadsAsANumberAsksForQuotes() {
+        PolicyException e = loadFails("schemaVersion: 1\nrules:\n" + GOOD_RULE.replace("[d1]", "[0042]"));
+        assertAt(e, Reason.SCHEMA, 5, 26);
+        assertTrue(e.getMessage().contains("YAML read it as a number; put it in quotes"), e::getMessage);
+    }
+
+    @Test
     void aMalformedDurationSaysHowToWriteOne() {
         PolicyException e = loadFails("schemaVersion: 1\nrules:\n" + GOOD_RULE
                 + "    when:\n      certificateMaxAge: 30 days\n");

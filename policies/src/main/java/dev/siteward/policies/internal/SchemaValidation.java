@@ -101,12 +101,23 @@ public final class SchemaValidation {
                         + where);
             case "type":
                 return new Problem(Reason.SCHEMA, doc.at(ptr), "wrong type at " + where + ": " + detail(m, ptr)
-                        + (ptr.endsWith("/from") || ptr.endsWith("/to") ? " (quote times of day: \"18:00\")" : ""));
+                        + quoteHint(ptr, m.getInstanceNode()));
             case "pattern":
                 return new Problem(Reason.SCHEMA, doc.at(ptr), patternHint(ptr, m.getInstanceNode()));
             default:
                 return new Problem(Reason.SCHEMA, doc.at(ptr), where + ": " + detail(m, ptr));
         }
+    }
+
+    /** Suggests quotes when YAML read a scalar meant as a string as a number or boolean ({@code 0042}, {@code yes}). */
+    private static String quoteHint(String ptr, JsonNode value) {
+        if (value == null || !(value.isNumber() || value.isBoolean())) {
+            return "";
+        }
+        if (ptr.endsWith("/from") || ptr.endsWith("/to")) {
+            return " (write times of day in quotes: \"18:00\")";
+        }
+        return " (YAML read it as a " + (value.isNumber() ? "number" : "boolean") + "; put it in quotes)";
     }
 
     /** Says what a value that failed a schema pattern should look like. */
