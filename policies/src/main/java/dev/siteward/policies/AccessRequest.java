@@ -12,6 +12,7 @@ import java.util.Objects;
  */
 public record AccessRequest(Subject subject, String action, Resource resource, RequestContext context) {
 
+    /** Checks required fields; a {@code null} context means {@link RequestContext#NORMAL}. */
     public AccessRequest {
         Objects.requireNonNull(subject, "subject");
         Objects.requireNonNull(action, "action");

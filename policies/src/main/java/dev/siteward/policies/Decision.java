@@ -12,6 +12,7 @@ import java.util.List;
  */
 public record Decision(Effect effect, List<String> ruleIds, String reason) {
 
+    /** Copies the rule ids. */
     public Decision {
         ruleIds = List.copyOf(ruleIds);
     }

@@ -22,6 +22,7 @@ public record Explanation(Decision decision, List<RuleTrace> rules) {
     public record RuleTrace(String ruleId, Effect effect, SourceLocation location, boolean matched, String why) {
     }
 
+    /** Copies the traces. */
     public Explanation {
         rules = List.copyOf(rules);
     }

@@ -14,6 +14,7 @@ import java.util.Objects;
  */
 public record NamePattern(String text, String literal, boolean prefix) {
 
+    /** Checks that text and literal are present. */
     public NamePattern {
         Objects.requireNonNull(text, "text");
         Objects.requireNonNull(literal, "literal");

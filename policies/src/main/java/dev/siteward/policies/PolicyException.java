@@ -63,6 +63,7 @@ public final class PolicyException extends RuntimeException {
      */
     public record Problem(Reason reason, SourceLocation location, String message) {
 
+        /** Checks that every field is present. */
         public Problem {
             Objects.requireNonNull(reason, "reason");
             Objects.requireNonNull(location, "location");

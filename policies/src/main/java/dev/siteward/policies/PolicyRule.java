@@ -33,6 +33,7 @@ public final class PolicyRule {
     public record Subjects(boolean anyone, List<NamePattern> devices, Map<String, String> deviceLabels,
                            List<NamePattern> admins, List<NamePattern> services, Set<String> roles) {
 
+        /** Copies the lists, maps and sets. */
         public Subjects {
             devices = List.copyOf(devices);
             deviceLabels = Map.copyOf(deviceLabels);
@@ -113,6 +114,7 @@ public final class PolicyRule {
      */
     public record TimeWindow(Set<DayOfWeek> days, int fromMinute, int toMinute) {
 
+        /** Copies the days. */
         public TimeWindow {
             days = Set.copyOf(days);
         }
@@ -174,6 +176,7 @@ public final class PolicyRule {
         /** No conditions. */
         public static final Conditions NONE = new Conditions(List.of(), Set.of(), null, null, Map.of());
 
+        /** Copies the lists, sets and maps. */
         public Conditions {
             timeWindows = List.copyOf(timeWindows);
             siteModes = Set.copyOf(siteModes);

@@ -13,6 +13,7 @@ public record RequestContext(String siteMode) {
     /** A context in {@link #DEFAULT_SITE_MODE}. */
     public static final RequestContext NORMAL = new RequestContext(DEFAULT_SITE_MODE);
 
+    /** A {@code null} mode means {@link #DEFAULT_SITE_MODE}. */
     public RequestContext {
         siteMode = siteMode == null ? DEFAULT_SITE_MODE : siteMode;
     }

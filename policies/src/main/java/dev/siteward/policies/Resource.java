@@ -12,6 +12,7 @@ import java.util.Objects;
  */
 public record Resource(String id, String zone, Map<String, String> labels) {
 
+    /** Checks the id and copies the labels ({@code null} becomes empty). */
     public Resource {
         Objects.requireNonNull(id, "id");
         labels = labels == null ? Map.of() : Map.copyOf(labels);

@@ -17,6 +17,7 @@ public record SiteConfig(ZoneId timeZone) {
     /** Site settings with {@link #DEFAULT_TIME_ZONE}. */
     public static final SiteConfig DEFAULTS = new SiteConfig(DEFAULT_TIME_ZONE);
 
+    /** Checks that a time zone is given. */
     public SiteConfig {
         Objects.requireNonNull(timeZone, "timeZone");
     }

@@ -18,6 +18,7 @@ import java.util.Set;
 public record Subject(String id, SubjectKind kind, Set<String> roles, Map<String, String> labels,
                       Instant certificateNotBefore) {
 
+    /** Checks required fields and copies roles and labels ({@code null} becomes empty). */
     public Subject {
         Objects.requireNonNull(id, "id");
         Objects.requireNonNull(kind, "kind");
