@@ -184,6 +184,34 @@ class ConditionsTest {
     }
 
     @Test
+    void concurrentRequestsCannotOverrunARateLimit() throws Exception {
+        PolicySet set = Bundles.load(dir, """
+                  - id: limited
+                    effect: allow
+                    subjects: {roles: [operator]}
+                    actions: [valve.open]
+                    when:
+                      rateLimit: {max: 25, per: 1h}
+                """);
+        PolicyDecider d = new PolicyDecider(set, Clock.fixed(MONDAY_0800_BERLIN, ZoneOffset.UTC),
+                new InMemoryRateLimitState());
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            java.util.List<java.util.concurrent.Future<Boolean>> results = new java.util.ArrayList<>();
+            for (int i = 0; i < 200; i++) {
+                results.add(pool.submit(() -> d.decide(operator(null, VALVE)).allowed()));
+            }
+            int allowed = 0;
+            for (java.util.concurrent.Future<Boolean> f : results) {
+                allowed += f.get() ? 1 : 0;
+            }
+            assertEquals(25, allowed);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void deniedRequestsDoNotConsumeARateLimit() {
         PolicySet set = Bundles.load(dir, """
                   - id: limited
