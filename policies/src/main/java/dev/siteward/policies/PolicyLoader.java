@@ -89,7 +89,7 @@ public final class PolicyLoader {
                     zoneAt = doc.at("/site/timeZone");
                 }
             }
-            doc.root().path("labels").fields().forEachRemaining(e -> {
+            doc.root().path("labels").properties().forEach(e -> {
                 Set<String> values = vocabulary.computeIfAbsent(e.getKey(), k -> new LinkedHashSet<>());
                 if (e.getValue().isEmpty()) {
                     values.add("*");
@@ -305,7 +305,7 @@ public final class PolicyLoader {
 
         private Map<String, String> labels(JsonNode map, String ptr) {
             Map<String, String> out = new HashMap<>();
-            map.fields().forEachRemaining(e -> {
+            map.properties().forEach(e -> {
                 String v = e.getValue().asText();
                 if (e.getKey().contains("*") || v.contains("*")) {
                     problems.add(new Problem(Reason.BAD_WILDCARD, doc.at(ptr + "/" + e.getKey()),

@@ -135,7 +135,7 @@ public final class PolicyTestRunner {
 
     private static Map<String, String> labels(JsonNode n) {
         Map<String, String> m = new HashMap<>();
-        n.fields().forEachRemaining(e -> m.put(e.getKey(), e.getValue().asText()));
+        n.properties().forEach(e -> m.put(e.getKey(), e.getValue().asText()));
         return m;
     }
 }
