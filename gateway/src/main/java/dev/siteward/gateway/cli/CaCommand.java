@@ -31,6 +31,7 @@ import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -394,30 +395,44 @@ public final class CaCommand implements Runnable {
             if (target.deviceId != null) {
                 SpiffeId.requireName(target.deviceId, "device id");
             }
-            try (DataDir.Lock lock = dataDir.lock();
-                 SiteCa ca = SiteCa.open(dataDir.path(), keys.secrets(), Clock.systemUTC())) {
-                List<RegistryEntry> revoked = serial != null ? List.of(ca.revoke(serial, why))
-                        : ca.revokeAll(CertificateProfile.DEVICE, target.deviceId, why);
-                PrintWriter out = spec.commandLine().getOut();
-                if (json) {
-                    ArrayNode arr = JSON.createArrayNode();
-                    for (RegistryEntry e : revoked) {
-                        ObjectNode n = arr.addObject();
-                        n.put("serial", Certificates.serialHex(e.serial()));
-                        n.put("profile", e.profile().cliName());
-                        n.put("name", e.name());
-                        n.put("reason", e.reason().rfcName());
-                        n.put("revokedAt", e.revokedAt().toString());
-                    }
-                    out.println(JSON.writeValueAsString(arr));
-                } else {
-                    for (RegistryEntry e : revoked) {
-                        out.println("revoked " + Certificates.serialHex(e.serial()) + " (" + e.profile().cliName()
-                                + " " + e.name() + ", " + e.reason().rfcName() + ")");
+            List<Map<String, String>> revoked = new ArrayList<>();
+            if (siteCa(dataDir)) {
+                // a site CA's revocations also update the device registry and, when the gateway runs, cut the
+                // device's live connections: go through the gateway's operations
+                try (GatewayOperations ops = GatewayOperations.open(dataDir, keys)) {
+                    if (serial != null) {
+                        revoked.add(ops.revokeSerial(Certificates.serialHex(serial), why.rfcName()));
+                    } else {
+                        revoked.addAll(ops.revokeDevice(target.deviceId, why.rfcName()));
                     }
                 }
-                return 0;
+            } else {
+                try (DataDir.Lock lock = dataDir.lock();
+                     SiteCa ca = SiteCa.open(dataDir.path(), keys.secrets(), Clock.systemUTC())) {
+                    List<RegistryEntry> entries = serial != null ? List.of(ca.revoke(serial, why))
+                            : ca.revokeAll(CertificateProfile.DEVICE, target.deviceId, why);
+                    for (RegistryEntry e : entries) {
+                        revoked.add(dev.siteward.gateway.admin.AdminController.revoked(e));
+                    }
+                }
             }
+            PrintWriter out = spec.commandLine().getOut();
+            if (json) {
+                out.println(JSON.writeValueAsString(revoked));
+            } else {
+                for (Map<String, String> e : revoked) {
+                    out.println("revoked " + e.get("serial") + " (" + e.get("profile") + " " + e.get("name") + ", "
+                            + e.get("reason") + ")");
+                }
+            }
+            return 0;
+        }
+    }
+
+    /** True when the data dir holds a site CA (whose revocations also concern the device registry). */
+    static boolean siteCa(DataDir dataDir) throws PkiException {
+        try (SiteCa ca = SiteCa.open(dataDir.path(), CaSecrets.none(), Clock.systemUTC())) {
+            return ca.kind() == CaKind.SITE;
         }
     }
 

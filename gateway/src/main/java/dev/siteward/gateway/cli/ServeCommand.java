@@ -96,19 +96,12 @@ public final class ServeCommand implements Callable<Integer> {
             lock.close();
             throw new CliException(CliException.INTERNAL, "gateway failed to start: " + rootMessage(e), e);
         }
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            try {
-                ctx.close();
-            } finally {
-                lock.close();
-                stopped.countDown();
-            }
-        }, "siteward-shutdown"));
         writeEndpoints(enroll, device, ctx);
         out.println("siteward: listening enroll=" + enroll + " device=" + device);
         out.flush();
-        stopped.await();
+        // On SIGTERM, Micronaut's shutdown hook stops the listeners and closes every bean (database, CA registry);
+        // the data dir lock goes with the process. Until then this thread only waits.
+        new CountDownLatch(1).await();
         return 0;
     }
 

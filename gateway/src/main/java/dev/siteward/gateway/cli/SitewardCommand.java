@@ -9,7 +9,7 @@ import picocli.CommandLine.Option;
 /** The {@code siteward} command: the gateway's operator CLI. */
 @Command(name = "siteward", mixinStandardHelpOptions = true, versionProvider = SitewardCommand.Version.class,
         description = "Siteward gateway: site PKI, device identities, signed models, policies.",
-        subcommands = {CaCommand.class, ServeCommand.class})
+        subcommands = {CaCommand.class, ServeCommand.class, TokenCommand.class, DeviceCommand.class})
 public final class SitewardCommand implements Runnable {
 
     @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT,
@@ -56,11 +56,19 @@ public final class SitewardCommand implements Runnable {
         if (ex instanceof IllegalArgumentException) {
             return CliException.BAD_INPUT;
         }
+        if (ex instanceof dev.siteward.gateway.GatewayException g) {
+            return g.clientError() ? CliException.BAD_INPUT : CliException.INTERNAL;
+        }
+        if (ex instanceof dev.siteward.gateway.store.StoreException) {
+            return CliException.INTERNAL;
+        }
         return CliException.INTERNAL;
     }
 
     static String message(Throwable ex) {
-        if (ex instanceof CliException || ex instanceof PkiException || ex instanceof IllegalArgumentException) {
+        if (ex instanceof CliException || ex instanceof PkiException || ex instanceof IllegalArgumentException
+                || ex instanceof dev.siteward.gateway.GatewayException
+                || ex instanceof dev.siteward.gateway.store.StoreException) {
             return ex.getMessage();
         }
         return "internal error: " + ex.getClass().getSimpleName() + (ex.getMessage() == null ? ""

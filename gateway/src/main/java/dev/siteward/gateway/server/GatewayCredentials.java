@@ -75,7 +75,7 @@ public final class GatewayCredentials {
             SecureFiles.writeAtomically(serverPem, PemCodec.certificates(chain), false);
         }
         KeyPair token = keyPair(gw.resolve("token-key.pem"));
-        String kid = HexFormat.of().formatHex(Certificates.sha256(token.getPublic().getEncoded())).substring(0, 16);
+        String kid = keyId(token);
 
         Path admin = SecureFiles.createPrivateDirectory(dataDir.resolve("admin"));
         KeyPair adminKey = keyPair(admin.resolve("admin-key.pem"));
@@ -95,6 +95,15 @@ public final class GatewayCredentials {
         SecureFiles.writeAtomically(admin.resolve("root.pem"), PemCodec.certificates(List.of(ca.root())), false);
         return new GatewayCredentials(new ReloadableKeyManager(server.getPrivate(),
                 chain.toArray(new X509Certificate[0])), token, kid);
+    }
+
+    /** The enrollment-token key pair and its key id, created on first use; for commands run without the server. */
+    public static KeyPair tokenKey(Path dataDir) throws IOException, GeneralSecurityException {
+        return keyPair(SecureFiles.createPrivateDirectory(dataDir.resolve("gateway")).resolve("token-key.pem"));
+    }
+
+    public static String keyId(KeyPair key) {
+        return HexFormat.of().formatHex(Certificates.sha256(key.getPublic().getEncoded())).substring(0, 16);
     }
 
     /** Reads a key pair from a PKCS#8 PEM file, or generates one (EC P-256) and writes it with mode 0600. */

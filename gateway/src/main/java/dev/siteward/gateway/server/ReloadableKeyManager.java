@@ -21,11 +21,24 @@ public final class ReloadableKeyManager extends X509ExtendedKeyManager {
     private volatile Material material;
 
     public ReloadableKeyManager(PrivateKey key, X509Certificate[] chain) {
-        this.material = new Material(key, chain.clone());
+        this.material = new Material(jdkKey(key), chain.clone());
     }
 
     public void replace(PrivateKey key, X509Certificate[] chain) {
-        this.material = new Material(key, chain.clone());
+        this.material = new Material(jdkKey(key), chain.clone());
+    }
+
+    /** JSSE matches key algorithm names literally ("EC"); keys read by BouncyCastle say "ECDSA", so re-decode. */
+    static PrivateKey jdkKey(PrivateKey key) {
+        if (!"ECDSA".equals(key.getAlgorithm())) {
+            return key;
+        }
+        try {
+            return java.security.KeyFactory.getInstance("EC", "SunEC")
+                    .generatePrivate(new java.security.spec.PKCS8EncodedKeySpec(key.getEncoded()));
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException("cannot convert the server key", e);
+        }
     }
 
     public X509Certificate[] chain() {

@@ -4,6 +4,9 @@ import dev.siteward.gateway.GatewayException;
 import dev.siteward.gateway.GatewayException.Reason;
 import dev.siteward.pki.SpiffeId;
 import io.micronaut.http.HttpRequest;
+import io.micronaut.http.HttpRequestWrapper;
+import io.micronaut.http.server.netty.NettyHttpRequest;
+import io.netty.handler.ssl.SslHandler;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
@@ -22,7 +25,7 @@ public final class RequestContext {
 
     /** The client's certificate chain from the TLS session, leaf first, or an empty list. */
     public static List<X509Certificate> peerChain(HttpRequest<?> request) {
-        SSLSession session = request.getSslSession().orElse(null);
+        SSLSession session = session(request);
         if (session == null) {
             return List.of();
         }
@@ -37,6 +40,22 @@ public final class RequestContext {
         } catch (SSLPeerUnverifiedException e) {
             return List.of();
         }
+    }
+
+    /**
+     * The TLS session of the request's connection. TLS is terminated by {@link TlsTermination} in front of Micronaut's
+     * pipeline, so the session is read from that handler on the request's channel.
+     */
+    static SSLSession session(HttpRequest<?> request) {
+        HttpRequest<?> r = request;
+        while (r instanceof HttpRequestWrapper<?> w) {
+            r = w.getDelegate();
+        }
+        if (r instanceof NettyHttpRequest<?> netty) {
+            SslHandler handler = netty.getChannelHandlerContext().pipeline().get(SslHandler.class);
+            return handler == null ? null : handler.engine().getSession();
+        }
+        return request.getSslSession().orElse(null);
     }
 
     /** The authenticated identity; the device listener's filter guarantees one on /v1 routes. */

@@ -15,6 +15,10 @@ import org.bouncycastle.asn1.DERSequence;
 import org.bouncycastle.asn1.DERSet;
 import org.bouncycastle.asn1.pkcs.Attribute;
 import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
+import org.bouncycastle.cert.jcajce.JcaCertStore;
+import org.bouncycastle.cms.CMSAbsentContent;
+import org.bouncycastle.cms.CMSException;
+import org.bouncycastle.cms.CMSSignedDataGenerator;
 
 /**
  * The EST wire formats (RFC 7030): certificates as a degenerate "certs-only" CMS SignedData (section 4.1.3, 4.2.3),
@@ -30,11 +34,18 @@ public final class EstCodec {
     private EstCodec() {
     }
 
-    /** DER of a certs-only PKCS#7 (degenerate SignedData) holding the certificates in order. */
+    /**
+     * DER of a certs-only PKCS#7 (degenerate SignedData) holding the certificates in the given order (leaf first),
+     * which is the order {@code openssl pkcs7 -print_certs} shows.
+     */
     public static byte[] certsOnly(List<X509Certificate> certificates) {
         try {
-            return CertificateFactory.getInstance("X.509").generateCertPath(certificates).getEncoded("PKCS7");
-        } catch (CertificateException e) {
+            // BouncyCastle keeps the given order (the certificates SET is written as BER); the JDK's CertPath
+            // encoding sorts it as a DER SET, which can put the CA before the leaf
+            CMSSignedDataGenerator gen = new CMSSignedDataGenerator();
+            gen.addCertificates(new JcaCertStore(certificates));
+            return gen.generate(new CMSAbsentContent()).getEncoded();
+        } catch (CertificateException | CMSException | IOException e) {
             throw new IllegalStateException("cannot encode certificates", e);
         }
     }
@@ -52,9 +63,9 @@ public final class EstCodec {
         return out;
     }
 
-    /** Base64 with line breaks every 64 characters, as EST bodies are usually written. */
+    /** Base64 with a line break (LF) every 64 characters, which both EST clients and {@code base64 -d} read. */
     public static String base64(byte[] der) {
-        return Base64.getMimeEncoder(64, new byte[] {'\r', '\n'}).encodeToString(der) + "\r\n";
+        return Base64.getMimeEncoder(64, new byte[] {'\n'}).encodeToString(der) + "\n";
     }
 
     /**

@@ -1,0 +1,62 @@
+package dev.siteward.gateway.cli;
+
+import dev.siteward.gateway.GatewayException;
+import dev.siteward.gateway.devices.Device;
+import dev.siteward.gateway.store.StoreException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the CLI's state-changing commands do, either directly on the data dir ({@link LocalOperations}) or, while
+ * {@code siteward serve} holds the data dir, through the running gateway's admin API ({@link RemoteOperations}).
+ * Revocation results are maps with serial, profile, name, reason, revokedAt.
+ */
+interface GatewayOperations extends AutoCloseable {
+
+    String createToken(String deviceId, Map<String, String> labels, Duration ttl) throws Exception;
+
+    List<Device> listDevices() throws Exception;
+
+    Device showDevice(String id) throws Exception;
+
+    Device register(String id, String idevidSerial, Map<String, String> labels) throws Exception;
+
+    Device label(String id, Map<String, String> labels) throws Exception;
+
+    Device suspend(String id) throws Exception;
+
+    Device resume(String id) throws Exception;
+
+    List<Map<String, String>> revokeDevice(String id, String reason) throws Exception;
+
+    Map<String, String> revokeSerial(String serial, String reason) throws Exception;
+
+    @Override
+    void close();
+
+    /** Opens the right implementation for the data dir: remote when a gateway holds it, else local. */
+    static GatewayOperations open(DataDir dataDir, CaCommand.KeyOptions keys) {
+        DataDir.Lock lock;
+        try {
+            lock = dataDir.lock();
+        } catch (CliException held) {
+            if (held.exitCode() != CliException.UNREACHABLE) {
+                throw held;
+            }
+            return RemoteOperations.connect(dataDir.path());
+        }
+        try {
+            return new LocalOperations(dataDir.path(), keys.secrets(), lock);
+        } catch (StoreException e) {
+            lock.close();
+            throw new CliException(CliException.INTERNAL, e.getMessage(), e);
+        } catch (GatewayException e) {
+            lock.close();
+            throw new CliException(CliException.BAD_INPUT, e.getMessage(), e);
+        } catch (RuntimeException e) {
+            lock.close();
+            throw e;
+        }
+    }
+}

@@ -1,0 +1,126 @@
+package dev.siteward.gateway.cli;
+
+import dev.siteward.gateway.GatewayException;
+import dev.siteward.gateway.GatewayException.Reason;
+import dev.siteward.gateway.admin.AdminController;
+import dev.siteward.gateway.devices.Device;
+import dev.siteward.gateway.devices.DeviceRegistry;
+import dev.siteward.gateway.enrollment.EnrollmentTokens;
+import dev.siteward.gateway.revocation.RevocationService;
+import dev.siteward.gateway.server.ConnectionTracker;
+import dev.siteward.gateway.server.GatewayCredentials;
+import dev.siteward.gateway.store.GatewayStore;
+import dev.siteward.gateway.store.StoreException;
+import dev.siteward.pki.Certificates;
+import dev.siteward.pki.PkiException;
+import dev.siteward.pki.RevocationReason;
+import dev.siteward.pki.ca.CaSecrets;
+import dev.siteward.pki.ca.SiteCa;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.interfaces.ECPrivateKey;
+import java.security.interfaces.ECPublicKey;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/** The CLI's operations acting on the data dir directly (no gateway running), holding its lock. */
+final class LocalOperations implements GatewayOperations {
+
+    private final Path dataDir;
+    private final CaSecrets secrets;
+    private final DataDir.Lock lock;
+    private final Clock clock = Clock.systemUTC();
+    private final GatewayStore store;
+    private final DeviceRegistry devices;
+    private SiteCa ca;
+
+    LocalOperations(Path dataDir, CaSecrets secrets, DataDir.Lock lock) throws StoreException, GatewayException {
+        this.dataDir = dataDir;
+        this.secrets = secrets;
+        this.lock = lock;
+        if (!SiteCa.exists(dataDir)) {
+            throw new GatewayException(Reason.BAD_REQUEST, "no site CA in " + dataDir
+                    + ": run 'siteward serve' or 'siteward ca init' first");
+        }
+        this.store = GatewayStore.openEmbedded(dataDir);
+        this.devices = new DeviceRegistry(store, clock);
+    }
+
+    private SiteCa ca() throws PkiException {
+        if (ca == null) {
+            ca = SiteCa.open(dataDir, secrets, clock);
+        }
+        return ca;
+    }
+
+    private RevocationService revocation() throws PkiException {
+        return new RevocationService(ca(), devices, new ConnectionTracker(), clock);
+    }
+
+    @Override
+    public String createToken(String deviceId, Map<String, String> labels, Duration ttl) throws Exception {
+        KeyPair key = GatewayCredentials.tokenKey(dataDir);
+        EnrollmentTokens tokens = new EnrollmentTokens(store, clock, (ECPrivateKey) key.getPrivate(),
+                (ECPublicKey) key.getPublic(), GatewayCredentials.keyId(key), Certificates.fingerprint(ca().root()));
+        return tokens.create(deviceId, labels, ttl);
+    }
+
+    @Override
+    public List<Device> listDevices() throws Exception {
+        return devices.list();
+    }
+
+    @Override
+    public Device showDevice(String id) throws Exception {
+        return devices.get(id);
+    }
+
+    @Override
+    public Device register(String id, String idevidSerial, Map<String, String> labels) throws Exception {
+        return devices.register(id, idevidSerial, labels);
+    }
+
+    @Override
+    public Device label(String id, Map<String, String> labels) throws Exception {
+        return devices.label(id, labels);
+    }
+
+    @Override
+    public Device suspend(String id) throws Exception {
+        return revocation().suspend(id);
+    }
+
+    @Override
+    public Device resume(String id) throws Exception {
+        return revocation().resume(id);
+    }
+
+    @Override
+    public List<Map<String, String>> revokeDevice(String id, String reason) throws Exception {
+        ca().unlock();
+        return revocation().revokeDevice(id, RevocationReason.parse(reason)).stream().map(AdminController::revoked)
+                .toList();
+    }
+
+    @Override
+    public Map<String, String> revokeSerial(String serial, String reason) throws Exception {
+        ca().unlock();
+        return AdminController.revoked(revocation().revokeSerial(Certificates.parseSerial(serial),
+                RevocationReason.parse(reason)));
+    }
+
+    @Override
+    public void close() {
+        try {
+            if (ca != null) {
+                ca.close();
+            }
+        } catch (PkiException ignored) {
+            // the journal is fsynced per write; closing loses nothing
+        }
+        store.close();
+        lock.close();
+    }
+}

@@ -1,0 +1,175 @@
+package dev.siteward.gateway.cli;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import dev.siteward.gateway.devices.Device;
+import dev.siteward.pki.KeyMaterial;
+import dev.siteward.pki.PemCodec;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.TrustManagerFactory;
+
+/**
+ * The CLI's operations through a running gateway's admin API (mTLS on the device listener), authenticated with the
+ * admin credential in {@code <data-dir>/admin/} and trusting only the site root.
+ */
+final class RemoteOperations implements GatewayOperations {
+
+    private static final ObjectMapper JSON = new ObjectMapper().registerModule(new JavaTimeModule())
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+    private final HttpClient client;
+    private final URI base;
+
+    private RemoteOperations(HttpClient client, URI base) {
+        this.client = client;
+        this.base = base;
+    }
+
+    static RemoteOperations connect(Path dataDir) {
+        try {
+            JsonNode endpoints = JSON.readTree(dataDir.resolve("gateway/endpoints.json").toFile());
+            Path admin = dataDir.resolve("admin");
+            List<X509Certificate> chain = PemCodec.parseCertificates(Files.readString(admin.resolve("admin.pem")));
+            PrivateKey key = KeyMaterial.readPrivateKey(Files.readString(admin.resolve("admin-key.pem")));
+            X509Certificate root = PemCodec.parseCertificates(Files.readString(admin.resolve("root.pem"))).get(0);
+            KeyStore ks = KeyStore.getInstance("PKCS12");
+            ks.load(null, null);
+            ks.setKeyEntry("admin", key, new char[0], chain.toArray(new X509Certificate[0]));
+            KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            kmf.init(ks, new char[0]);
+            KeyStore ts = KeyStore.getInstance("PKCS12");
+            ts.load(null, null);
+            ts.setCertificateEntry("root", root);
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(ts);
+            SSLContext ssl = SSLContext.getInstance("TLS");
+            ssl.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+            SSLParameters params = new SSLParameters();
+            params.setProtocols(new String[] {"TLSv1.3", "TLSv1.2"});
+            HttpClient client = HttpClient.newBuilder().sslContext(ssl).sslParameters(params)
+                    .connectTimeout(Duration.ofSeconds(5)).build();
+            return new RemoteOperations(client, URI.create(endpoints.get("deviceUrl").asText() + "/v1/admin/"));
+        } catch (IOException | java.security.GeneralSecurityException e) {
+            throw new CliException(CliException.UNREACHABLE, "a gateway holds " + dataDir
+                    + " but its admin credential or endpoints are unreadable: " + e.getMessage());
+        }
+    }
+
+    private JsonNode call(String method, String path, Object body) {
+        try {
+            HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(30));
+            if (body != null) {
+                b.header("Content-Type", "application/json")
+                        .method(method, HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)));
+            } else {
+                b.method(method, HttpRequest.BodyPublishers.noBody());
+            }
+            HttpResponse<String> r = client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+            JsonNode node = r.body().isBlank() ? JSON.nullNode() : JSON.readTree(r.body());
+            if (r.statusCode() >= 400) {
+                String msg = node.path("message").asText("gateway answered " + r.statusCode());
+                int code = r.statusCode() == 401 || r.statusCode() == 403 ? CliException.UNREACHABLE
+                        : r.statusCode() >= 500 ? CliException.INTERNAL : CliException.BAD_INPUT;
+                if (r.statusCode() == 404 || r.statusCode() == 409 || r.statusCode() == 400) {
+                    code = CliException.BAD_INPUT;
+                }
+                throw new CliException(code, msg);
+            }
+            return node;
+        } catch (ConnectException e) {
+            throw new CliException(CliException.UNREACHABLE, "the gateway holding the data dir does not answer at "
+                    + base);
+        } catch (IOException e) {
+            throw new CliException(CliException.UNREACHABLE, "cannot reach the gateway: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CliException(CliException.UNREACHABLE, "interrupted");
+        }
+    }
+
+    private static <T> T as(JsonNode node, Class<T> type) throws IOException {
+        return JSON.treeToValue(node, type);
+    }
+
+    @Override
+    public String createToken(String deviceId, Map<String, String> labels, Duration ttl) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("deviceId", deviceId);
+        body.put("labels", labels);
+        if (ttl != null) {
+            body.put("ttl", DurationText.format(ttl));
+        }
+        return call("POST", "tokens", body).get("token").asText();
+    }
+
+    @Override
+    public List<Device> listDevices() throws IOException {
+        return JSON.convertValue(call("GET", "devices", null), new TypeReference<List<Device>>() { });
+    }
+
+    @Override
+    public Device showDevice(String id) throws IOException {
+        return as(call("GET", "devices/" + id, null), Device.class);
+    }
+
+    @Override
+    public Device register(String id, String idevidSerial, Map<String, String> labels) throws IOException {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("id", id);
+        body.put("idevidSerial", idevidSerial);
+        body.put("labels", labels);
+        return as(call("POST", "devices", body), Device.class);
+    }
+
+    @Override
+    public Device label(String id, Map<String, String> labels) throws IOException {
+        return as(call("POST", "devices/" + id + "/labels", Map.of("labels", labels)), Device.class);
+    }
+
+    @Override
+    public Device suspend(String id) throws IOException {
+        return as(call("POST", "devices/" + id + "/suspend", null), Device.class);
+    }
+
+    @Override
+    public Device resume(String id) throws IOException {
+        return as(call("POST", "devices/" + id + "/resume", null), Device.class);
+    }
+
+    @Override
+    public List<Map<String, String>> revokeDevice(String id, String reason) {
+        return JSON.convertValue(call("POST", "devices/" + id + "/revoke", Map.of("reason", reason)),
+                new TypeReference<List<Map<String, String>>>() { });
+    }
+
+    @Override
+    public Map<String, String> revokeSerial(String serial, String reason) {
+        return JSON.convertValue(call("POST", "certificates/" + serial + "/revoke", Map.of("reason", reason)),
+                new TypeReference<Map<String, String>>() { });
+    }
+
+    @Override
+    public void close() {
+        // java.net.http.HttpClient (Java 17) holds no resources that need closing
+    }
+}
