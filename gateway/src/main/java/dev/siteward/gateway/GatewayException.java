@@ -17,7 +17,7 @@ public final class GatewayException extends Exception {
         TOKEN_INVALID("enrollment.token_invalid", 401),
         TOKEN_EXPIRED("enrollment.token_expired", 401),
         TOKEN_USED("enrollment.token_used", 403),
-        TOKEN_WRONG_KEY("enrollment.token_wrong_key", 403),
+        TOKEN_WRONG_DEVICE("enrollment.wrong_device", 403),
         IDEVID_INVALID("enrollment.idevid_invalid", 403),
         IDEVID_NOT_REGISTERED("enrollment.idevid_not_registered", 403),
         CERTIFICATE_REQUIRED("auth.certificate_required", 401),

@@ -55,6 +55,7 @@ public final class EnrollmentService {
             throws GatewayException, StoreException {
         ValidatedCsr csr = validate(csrDer);
         TokenClaims claims = tokens.verify(token);
+        requireSameDevice(csr, claims.deviceId());
         String spki = DeviceRegistry.spkiSha256(csr.spkiDer());
         EnrollmentTokens.Consumption consumed = store.inTransaction(c -> {
             Device d = devices.find(c, claims.deviceId());
@@ -84,6 +85,7 @@ public final class EnrollmentService {
             throw new GatewayException(Reason.IDEVID_INVALID, "factory-certificate enrollment is not configured");
         }
         String id = idevid.deviceId(chain, clock);
+        requireSameDevice(csr, id);
         X509Certificate factory = chain.get(0);
         String issuer = factory.getIssuerX500Principal().getName();
         String serial = Certificates.serialHex(factory.getSerialNumber());
@@ -125,6 +127,7 @@ public final class EnrollmentService {
         if (identity.kind() != SpiffeId.Kind.DEVICE) {
             throw new GatewayException(Reason.FORBIDDEN, "only device certificates re-enroll");
         }
+        requireSameDevice(csr, identity.name());
         IssuedCertificate issued = issue(csrDer, identity.name());
         store.inTransaction(c -> {
             devices.recordIssued(c, identity.name(), Map.of(), issued.certificate(), null, null);
@@ -132,6 +135,18 @@ public final class EnrollmentService {
         });
         devices.invalidate(identity.name());
         return List.of(issued.certificate(), issued.caChain().get(0));
+    }
+
+    /**
+     * A CSR whose subject names a device other than the one the credential is for was made for another device:
+     * refused, though the subject would never be copied (an empty subject is fine).
+     */
+    private static void requireSameDevice(ValidatedCsr csr, String deviceId) throws GatewayException {
+        String cn = csr.claimedCommonName();
+        if (cn != null && !cn.isEmpty() && !cn.equals(deviceId)) {
+            throw new GatewayException(Reason.TOKEN_WRONG_DEVICE, "the CSR is for '" + cn + "' but the credential is for '"
+                    + deviceId + "'");
+        }
     }
 
     private static ValidatedCsr validate(byte[] csrDer) throws GatewayException {

@@ -99,7 +99,7 @@ public final class CsrValidator {
         }
         verifySignature(request, sigAlg, publicKey);
         checkNoCaRights(request);
-        return new ValidatedCsr(publicKey, spkiDer);
+        return new ValidatedCsr(publicKey, spkiDer, commonName(request));
     }
 
     private static void checkKey(SubjectPublicKeyInfo spki) throws PkiException {
@@ -238,6 +238,19 @@ public final class CsrValidator {
                     throw new PkiException(Reason.CSR_REQUESTS_CA, "CSR asks for name constraints (a CA extension)");
                 }
             }
+        }
+    }
+
+    private static String commonName(CertificationRequest request) {
+        try {
+            var rdns = request.getCertificationRequestInfo().getSubject()
+                    .getRDNs(org.bouncycastle.asn1.x500.style.BCStyle.CN);
+            if (rdns.length == 0 || rdns[0].getFirst() == null) {
+                return null;
+            }
+            return org.bouncycastle.asn1.x500.style.IETFUtils.valueToString(rdns[0].getFirst().getValue());
+        } catch (RuntimeException e) {
+            return null;
         }
     }
 

@@ -8,8 +8,10 @@ import java.util.Arrays;
  *
  * @param publicKey the requester's key
  * @param spkiDer   the DER SubjectPublicKeyInfo, as it will appear in the certificate
+ * @param claimedCommonName the subject CN the requester wrote into the CSR, or null; never used as the
+ *                  certificate's subject, only to catch a request made for another identity
  */
-public record ValidatedCsr(PublicKey publicKey, byte[] spkiDer) {
+public record ValidatedCsr(PublicKey publicKey, byte[] spkiDer, String claimedCommonName) {
 
     /** True when both requests carry the same public key. */
     public boolean sameKey(byte[] otherSpkiDer) {
