@@ -14,6 +14,9 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -201,6 +204,47 @@ class ModelCliIT {
                 vectors.resolve("keys/signing-key-pub.pem").toString());
         assertEquals(0, key.exitCode(), key.both());
         assertEquals("verified signme-1: 1 files\n", key.stdout());
+    }
+
+    @Test
+    void aKeyThatStaysInAPkcs11TokenSignsAModelThatVerifiesWithItsPublicKey() throws IOException {
+        Tools.require("softhsm2-util", "softhsm2");
+        Path library = Stream.of("/usr/lib/softhsm/libsofthsm2.so", "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so",
+                "/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so").map(Path::of).filter(Files::isReadable)
+                .findFirst().orElse(null);
+        assumeTrue(library != null || Tools.ci(), "libsofthsm2.so not found");
+        Path tokens = Files.createDirectories(work.resolve("tokens"));
+        Path softhsmConf = Files.writeString(work.resolve("softhsm2.conf"),
+                "directories.tokendir = " + tokens + "\nobjectstore.backend = file\nlog.level = ERROR\n");
+        Map<String, String> env = Map.of("SOFTHSM2_CONF", softhsmConf.toString(), "SITEWARD_PKCS11_PIN", "1234");
+        Result token = Processes.run(work, env, List.of("softhsm2-util", "--init-token", "--free", "--label",
+                "publisher", "--pin", "1234", "--so-pin", "123456"));
+        assertEquals(0, token.exitCode(), token.both());
+        Path config = Files.writeString(work.resolve("pkcs11.cfg"), "name = publisher\nlibrary = " + library
+                + "\nslotListIndex = 0\nattributes(generate, CKO_PRIVATE_KEY, *) = {\n  CKA_TOKEN = true\n"
+                + "  CKA_SENSITIVE = true\n  CKA_EXTRACTABLE = false\n}\n"
+                + "attributes(generate, CKO_PUBLIC_KEY, *) = {\n  CKA_TOKEN = true\n}\n");
+        // a publisher CA in the token puts a non-extractable key there, stored with its certificate under a label
+        Path data = work.resolve("token-ca");
+        Result init = siteward(work, env, "ca", "init", "--kind", "publisher", "--pkcs11-config", config.toString(),
+                "--data-dir", data.toString());
+        assertEquals(0, init.exitCode(), init.both());
+        Matcher labels = Pattern.compile("\"pkcs11Labels\"\\s*:\\s*\"([^\"]+)\"")
+                .matcher(Files.readString(data.resolve("ca/ca.json")));
+        assertTrue(labels.find(), "ca.json names the token labels");
+
+        Path m = model();
+        Path sig = work.resolve("model.sig");
+        Result sign = siteward(work, env, "model", "sign", m.toString(), "--pkcs11-config", config.toString(),
+                "--key", labels.group(1) + "issuing", "--out", sig.toString());
+        assertEquals(0, sign.exitCode(), sign.both());
+        Path pub = work.resolve("token-pub.pem");
+        Result pubkey = openssl(work, "x509", "-in", data.resolve("ca/issuing.pem").toString(), "-pubkey", "-noout",
+                "-out", pub.toString());
+        assertEquals(0, pubkey.exitCode(), pubkey.both());
+        Result r = verify(m, sig, "--public-key", pub.toString());
+        assertEquals(0, r.exitCode(), r.both());
+        assertEquals("verified people-counter: 2 files\n", r.stdout());
     }
 
     /** {@code <repo>/../shared/interop/oms-v1}; skipped when absent, except under CI. */

@@ -15,12 +15,14 @@ import java.security.Security;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.util.List;
+import javax.security.auth.login.FailedLoginException;
 import picocli.CommandLine.Option;
 
 /**
  * The publisher key options shared by {@code siteward model sign} and {@code siteward policy sign}, and the
  * {@link ModelSigner} they describe: a PEM key file (PKCS#8 or SEC 1), or with {@code --pkcs11-config} a key that
- * stays in a PKCS#11 token (SunPKCS11), named by its alias.
+ * stays in a PKCS#11 token (SunPKCS11), named by its alias. A PIN the token refuses is a refused credential (exit
+ * 3); a missing PIN, alias or unusable configuration is bad input (exit 2).
  */
 final class PublisherSigner {
 
@@ -85,12 +87,24 @@ final class PublisherSigner {
             PublicKey publicKey = cert.getPublicKey();
             return ModelSigner.withPublicKey(privateKey, publicKey).withProvider(provider);
         } catch (IOException e) {
-            throw new CliException(CliException.UNREACHABLE, "PKCS#11 login failed: " + rootMessage(e), e);
+            if (hasCause(e, FailedLoginException.class)) {
+                throw new CliException(CliException.UNREACHABLE, "PKCS#11 login refused: wrong PIN", e);
+            }
+            throw new CliException(CliException.BAD_INPUT, "PKCS#11 token not usable: " + rootMessage(e), e);
         } catch (GeneralSecurityException e) {
             throw new CliException(CliException.BAD_INPUT, "PKCS#11 token not usable: " + rootMessage(e), e);
         } finally {
             java.util.Arrays.fill(pin, '\0');
         }
+    }
+
+    private static boolean hasCause(Throwable t, Class<? extends Throwable> type) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (type.isInstance(c)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String rootMessage(Throwable t) {
