@@ -448,23 +448,38 @@ public final class PolicyCommand implements Runnable {
                 }
             }
             Path metadataFile = dir.resolve(PolicyBundleMetadata.FILE_NAME);
-            long v = version != null ? version : previousVersion(metadataFile) + 1;
+            byte[] previous = Files.exists(metadataFile) ? Files.readAllBytes(metadataFile) : null;
+            long v = version != null ? version : previousVersion(previous) + 1;
             Instant now = Clock.systemUTC().instant();
             PolicyBundleMetadata metadata = new PolicyBundleMetadata(v, now, now.plus(validity));
             SecureFiles.writeAtomically(metadataFile, metadata.toYaml(), false);
             Path signature = dir.resolve(SIGNATURE_FILE);
-            SignedModel signed = ModelCommand.sign(signer, ModelLocation.of(dir).signatureFile(signature),
-                    "policy bundle " + dir);
+            SignedModel signed;
+            try {
+                signed = ModelCommand.sign(signer, ModelLocation.of(dir).signatureFile(signature),
+                        "policy bundle " + dir);
+            } catch (RuntimeException e) {
+                // leave the folder as it was: no new version without a signature for it
+                if (previous == null) {
+                    Files.deleteIfExists(metadataFile);
+                } else {
+                    SecureFiles.writeAtomically(metadataFile, previous, false);
+                }
+                throw e;
+            }
             signed.writeTo(signature);
             spec.commandLine().getOut().println("signed policy bundle " + signed.manifest().modelName() + " version "
                     + v + " (expires " + metadata.expires() + "): " + signed.manifest().fileCount() + " files");
             return 0;
         }
 
-        private static long previousVersion(Path metadataFile) {
+        private static long previousVersion(byte[] metadata) {
+            if (metadata == null) {
+                return 0;
+            }
             try {
-                return PolicyBundleMetadata.parse(Files.readAllBytes(metadataFile)).version();
-            } catch (IOException | IllegalArgumentException e) {
+                return PolicyBundleMetadata.parse(metadata).version();
+            } catch (IllegalArgumentException e) {
                 return 0;
             }
         }
