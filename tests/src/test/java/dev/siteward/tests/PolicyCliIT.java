@@ -193,7 +193,7 @@ class PolicyCliIT {
     }
 
     @Test
-    void anExpiredBundleFailsVerificationWithExit1() throws IOException {
+    void anExpiredBundleFailsVerificationWithExit1AndItsExpiryCannotBeEdited() throws IOException {
         Path b = copyOfExample("expiring");
         Result signed = sign(b, "--expires", "1d");
         assertEquals(0, signed.exitCode(), signed.both());
@@ -201,6 +201,14 @@ class PolicyCliIT {
         Result r = verify(b, "--at", twoDaysOn);
         assertEquals(1, r.exitCode(), r.both());
         assertTrue(r.stderr().startsWith("siteward: bundle.expired: "), r.stderr());
+
+        Path metadata = b.resolve("siteward-bundle.yaml");
+        Files.writeString(metadata, Files.readString(metadata).replaceAll("expires: \"[^\"]+\"",
+                "expires: \"2099-01-01T00:00:00Z\""));
+        Result extended = verify(b, "--at", twoDaysOn);
+        assertEquals(1, extended.exitCode(), "the expiry is signed: " + extended.both());
+        assertTrue(extended.stderr().lines().anyMatch(l -> l.startsWith("digest_differs siteward-bundle.yaml")),
+                extended.stderr());
     }
 
     @Test
