@@ -9,7 +9,8 @@ import picocli.CommandLine.Option;
 /** The {@code siteward} command: the gateway's operator CLI. */
 @Command(name = "siteward", mixinStandardHelpOptions = true, versionProvider = SitewardCommand.Version.class,
         description = "Siteward gateway: site PKI, device identities, signed models, policies.",
-        subcommands = {CaCommand.class, ServeCommand.class, TokenCommand.class, DeviceCommand.class})
+        subcommands = {CaCommand.class, ServeCommand.class, TokenCommand.class, DeviceCommand.class,
+                ModelCommand.class, PolicyCommand.class})
 public final class SitewardCommand implements Runnable {
 
     @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT,
