@@ -1,4 +1,4 @@
--- Siteward gateway schema, version 1: devices, their certificates, enrollment tokens.
+-- Siteward gateway schema, version 1: devices and enrollment tokens.
 -- The same migrations run on H2 (embedded default) and PostgreSQL.
 
 CREATE TABLE devices (
@@ -14,16 +14,8 @@ CREATE TABLE devices (
     CONSTRAINT devices_status CHECK (status IN ('registered', 'active', 'suspended', 'revoked'))
 );
 
-CREATE TABLE device_certificates (
-    serial       VARCHAR(40)  NOT NULL PRIMARY KEY,
-    device_id    VARCHAR(63)  NOT NULL REFERENCES devices (id),
-    spki_sha256  VARCHAR(64)  NOT NULL,
-    not_before   TIMESTAMP WITH TIME ZONE NOT NULL,
-    not_after    TIMESTAMP WITH TIME ZONE NOT NULL,
-    revoked_at   TIMESTAMP WITH TIME ZONE,
-    pem          VARCHAR(8000) NOT NULL
-);
-CREATE INDEX device_certificates_device ON device_certificates (device_id);
+-- Certificates are not copied here: the CA's issued-certificate registry is the one record of every certificate
+-- (and of its revocation); a device's certificates are those the registry holds under its id.
 
 CREATE TABLE enrollment_tokens (
     jti            VARCHAR(64)  NOT NULL PRIMARY KEY,

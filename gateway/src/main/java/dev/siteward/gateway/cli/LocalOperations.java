@@ -34,7 +34,7 @@ final class LocalOperations implements GatewayOperations {
     private final Clock clock = Clock.systemUTC();
     private final GatewayStore store;
     private final DeviceRegistry devices;
-    private SiteCa ca;
+    private final SiteCa ca;
 
     LocalOperations(Path dataDir, CaSecrets secrets, DataDir.Lock lock) throws StoreException, GatewayException {
         this.dataDir = dataDir;
@@ -44,18 +44,20 @@ final class LocalOperations implements GatewayOperations {
             throw new GatewayException(Reason.BAD_REQUEST, "no site CA in " + dataDir
                     + ": run 'siteward serve' or 'siteward ca init' first");
         }
+        try {
+            this.ca = SiteCa.open(dataDir, secrets, clock);
+        } catch (PkiException e) {
+            throw new GatewayException(Reason.BAD_REQUEST, e.getMessage(), e);
+        }
         this.store = GatewayStore.openEmbedded(dataDir);
-        this.devices = new DeviceRegistry(store, clock);
+        this.devices = new DeviceRegistry(store, ca.registry(), clock);
     }
 
-    private SiteCa ca() throws PkiException {
-        if (ca == null) {
-            ca = SiteCa.open(dataDir, secrets, clock);
-        }
+    private SiteCa ca() {
         return ca;
     }
 
-    private RevocationService revocation() throws PkiException {
+    private RevocationService revocation() {
         return new RevocationService(ca(), devices, new ConnectionTracker(), clock);
     }
 
@@ -114,9 +116,7 @@ final class LocalOperations implements GatewayOperations {
     @Override
     public void close() {
         try {
-            if (ca != null) {
-                ca.close();
-            }
+            ca.close();
         } catch (PkiException ignored) {
             // the journal is fsynced per write; closing loses nothing
         }

@@ -88,7 +88,7 @@ final class PublisherSigner {
             return ModelSigner.withPublicKey(privateKey, publicKey).withProvider(provider);
         } catch (IOException e) {
             if (hasCause(e, FailedLoginException.class)) {
-                throw new CliException(CliException.UNREACHABLE, "PKCS#11 login refused: wrong PIN", e);
+                throw new CliException(CliException.BAD_INPUT, "PKCS#11 login refused: wrong PIN", e);
             }
             throw new CliException(CliException.BAD_INPUT, "PKCS#11 token not usable: " + rootMessage(e), e);
         } catch (GeneralSecurityException e) {

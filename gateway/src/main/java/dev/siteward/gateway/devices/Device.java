@@ -22,6 +22,11 @@ public record Device(String id, DeviceStatus status, Map<String, String> labels,
                      String idevidIssuer, String idevidSerial, Instant createdAt, Instant enrolledAt,
                      Instant lastSeenAt, List<DeviceCertificate> certificates) {
 
+    public Device {
+        labels = labels == null ? Map.of() : labels;
+        certificates = certificates == null ? List.of() : certificates;
+    }
+
     /** The newest certificate that is neither revoked nor expired at {@code now}, if any. */
     public DeviceCertificate currentCertificate(Instant now) {
         for (DeviceCertificate c : certificates) {

@@ -4,10 +4,11 @@ import dev.siteward.gateway.GatewayException;
 import dev.siteward.gateway.GatewayException.Reason;
 import dev.siteward.gateway.store.GatewayStore;
 import dev.siteward.gateway.store.StoreException;
+import dev.siteward.pki.CertificateProfile;
 import dev.siteward.pki.Certificates;
-import dev.siteward.pki.PemCodec;
+import dev.siteward.pki.ca.CertificateRegistry;
+import dev.siteward.pki.ca.RegistryEntry;
 import dev.siteward.pki.SpiffeId;
-import java.security.cert.X509Certificate;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -35,12 +36,18 @@ public final class DeviceRegistry {
     static final Duration TOUCH_INTERVAL = Duration.ofSeconds(60);
 
     private final GatewayStore store;
+    private final CertificateRegistry certificates;
     private final Clock clock;
     private final Map<String, DeviceStatus> statusCache = new ConcurrentHashMap<>();
     private final Map<String, Instant> lastTouch = new ConcurrentHashMap<>();
 
-    public DeviceRegistry(GatewayStore store, Clock clock) {
+    /**
+     * @param certificates the CA's issued-certificate registry: the one record of device certificates and their
+     *                     revocation, which this registry reads rather than copies
+     */
+    public DeviceRegistry(GatewayStore store, CertificateRegistry certificates, Clock clock) {
         this.store = store;
+        this.certificates = certificates;
         this.clock = clock;
     }
 
@@ -162,28 +169,13 @@ public final class DeviceRegistry {
         return get(id);
     }
 
-    /** Marks certificates revoked in the device's record. */
-    public void markRevoked(List<String> serials, Instant at) throws StoreException {
-        store.inTransaction(c -> {
-            try (PreparedStatement ps = c.prepareStatement(
-                    "UPDATE device_certificates SET revoked_at = ? WHERE serial = ? AND revoked_at IS NULL")) {
-                for (String s : serials) {
-                    ps.setTimestamp(1, Timestamp.from(at));
-                    ps.setString(2, s);
-                    ps.addBatch();
-                }
-                ps.executeBatch();
-            }
-            return null;
-        });
-    }
-
     /**
-     * Records an issued certificate inside the caller's transaction: creates the device if new (active, with the
-     * given labels added), sets its enrollment time and makes it active unless it is suspended.
+     * Records an enrollment inside the caller's transaction: creates the device if new (active, with the given
+     * labels added), sets its enrollment time and makes it active unless it is suspended. The certificate itself is
+     * already in the CA's registry.
      */
-    public void recordIssued(Connection c, String id, Map<String, String> newLabels, X509Certificate cert,
-                             String idevidIssuer, String idevidSerial) throws SQLException {
+    public void recordEnrollment(Connection c, String id, Map<String, String> newLabels, String idevidIssuer,
+                                 String idevidSerial) throws SQLException {
         Instant now = clock.instant();
         Device existing = load(c, id);
         if (existing == null) {
@@ -214,16 +206,6 @@ public final class DeviceRegistry {
                 ps.setString(6, id);
                 ps.executeUpdate();
             }
-        }
-        try (PreparedStatement ps = c.prepareStatement("INSERT INTO device_certificates (serial, device_id, "
-                + "spki_sha256, not_before, not_after, pem) VALUES (?, ?, ?, ?, ?, ?)")) {
-            ps.setString(1, Certificates.serialHex(cert.getSerialNumber()));
-            ps.setString(2, id);
-            ps.setString(3, spkiSha256(cert.getPublicKey().getEncoded()));
-            ps.setTimestamp(4, Timestamp.from(cert.getNotBefore().toInstant()));
-            ps.setTimestamp(5, Timestamp.from(cert.getNotAfter().toInstant()));
-            ps.setString(6, PemCodec.certificates(List.of(cert)));
-            ps.executeUpdate();
         }
     }
 
@@ -258,7 +240,12 @@ public final class DeviceRegistry {
         return HexFormat.of().formatHex(Certificates.sha256(spkiDer));
     }
 
-    static Device load(Connection c, String id) throws SQLException {
+    /** The DER of a certificate the CA issued, from its registry, or null. */
+    public byte[] certificateDer(String serialHex) {
+        return certificates.find(Certificates.parseSerial(serialHex)).map(RegistryEntry::der).orElse(null);
+    }
+
+    private Device load(Connection c, String id) throws SQLException {
         Device d;
         try (PreparedStatement ps = c.prepareStatement("SELECT id, status, labels, registered, idevid_issuer, "
                 + "idevid_serial, created_at, enrolled_at, last_seen_at FROM devices WHERE id = ?")) {
@@ -273,15 +260,9 @@ public final class DeviceRegistry {
             }
         }
         List<DeviceCertificate> certs = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT serial, spki_sha256, not_before, not_after, revoked_at, "
-                + "pem FROM device_certificates WHERE device_id = ? ORDER BY not_before DESC, serial")) {
-            ps.setString(1, id);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    certs.add(new DeviceCertificate(rs.getString(1), rs.getString(2), instant(rs.getTimestamp(3)),
-                            instant(rs.getTimestamp(4)), instant(rs.getTimestamp(5)), rs.getString(6)));
-                }
-            }
+        for (RegistryEntry e : certificates.findByName(CertificateProfile.DEVICE, id)) {
+            certs.add(0, new DeviceCertificate(Certificates.serialHex(e.serial()), e.notBefore(), e.notAfter(),
+                    e.revokedAt(), e.reason() == null ? null : e.reason().rfcName()));
         }
         return new Device(d.id(), d.status(), d.labels(), d.registered(), d.idevidIssuer(), d.idevidSerial(),
                 d.createdAt(), d.enrolledAt(), d.lastSeenAt(), List.copyOf(certs));

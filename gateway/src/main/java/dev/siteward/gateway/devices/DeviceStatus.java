@@ -6,10 +6,12 @@ import java.util.Locale;
 public enum DeviceStatus {
     REGISTERED, ACTIVE, SUSPENDED, REVOKED;
 
+    @com.fasterxml.jackson.annotation.JsonValue
     public String dbName() {
         return name().toLowerCase(Locale.ROOT);
     }
 
+    @com.fasterxml.jackson.annotation.JsonCreator
     public static DeviceStatus fromDb(String s) {
         return valueOf(s.toUpperCase(Locale.ROOT));
     }

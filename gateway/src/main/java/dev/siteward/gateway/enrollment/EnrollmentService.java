@@ -11,7 +11,6 @@ import dev.siteward.pki.CertificateProfile;
 import dev.siteward.pki.Certificates;
 import dev.siteward.pki.IssueRequest;
 import dev.siteward.pki.IssuedCertificate;
-import dev.siteward.pki.PemCodec;
 import dev.siteward.pki.PkiException;
 import dev.siteward.pki.SpiffeId;
 import dev.siteward.pki.ca.SiteCa;
@@ -65,11 +64,11 @@ public final class EnrollmentService {
             return tokens.consume(c, claims, spki);
         });
         if (consumed.retry() && consumed.serial() != null) {
-            return previouslyIssued(claims.deviceId(), consumed.serial());
+            return previouslyIssued(consumed.serial());
         }
         IssuedCertificate issued = issue(csrDer, claims.deviceId());
         store.inTransaction(c -> {
-            devices.recordIssued(c, claims.deviceId(), claims.labels(), issued.certificate(), null, null);
+            devices.recordEnrollment(c, claims.deviceId(), claims.labels(), null, null);
             tokens.recordSerial(c, claims.jti(), issued.serialHex());
             return null;
         });
@@ -108,7 +107,7 @@ public final class EnrollmentService {
         }
         IssuedCertificate issued = issue(csrDer, id);
         store.inTransaction(c -> {
-            devices.recordIssued(c, id, Map.of(), issued.certificate(), issuer, serial);
+            devices.recordEnrollment(c, id, Map.of(), issuer, serial);
             return null;
         });
         devices.invalidate(id);
@@ -130,7 +129,7 @@ public final class EnrollmentService {
         requireSameDevice(csr, identity.name());
         IssuedCertificate issued = issue(csrDer, identity.name());
         store.inTransaction(c -> {
-            devices.recordIssued(c, identity.name(), Map.of(), issued.certificate(), null, null);
+            devices.recordEnrollment(c, identity.name(), Map.of(), null, null);
             return null;
         });
         devices.invalidate(identity.name());
@@ -167,18 +166,15 @@ public final class EnrollmentService {
         }
     }
 
-    private List<X509Certificate> previouslyIssued(String deviceId, String serial)
-            throws StoreException, GatewayException {
-        Device d = devices.get(deviceId);
-        for (var c : d.certificates()) {
-            if (c.serial().equals(serial)) {
-                try {
-                    return List.of(PemCodec.parseCertificates(c.pem()).get(0), ca.issuingCertificate());
-                } catch (CertificateException e) {
-                    throw new GatewayException(Reason.INTERNAL, "stored certificate unreadable", e);
-                }
-            }
+    private List<X509Certificate> previouslyIssued(String serial) throws GatewayException {
+        byte[] der = devices.certificateDer(serial);
+        if (der == null) {
+            throw new GatewayException(Reason.INTERNAL, "certificate " + serial + " of a consumed token is missing");
         }
-        throw new GatewayException(Reason.INTERNAL, "certificate " + serial + " of a consumed token is missing");
+        try {
+            return List.of(Certificates.parse(der), ca.issuingCertificate());
+        } catch (CertificateException e) {
+            throw new GatewayException(Reason.INTERNAL, "stored certificate unreadable", e);
+        }
     }
 }

@@ -51,7 +51,6 @@ public final class RevocationService {
         }
         if (device != null) {
             devices.setStatus(id, DeviceStatus.REVOKED);
-            devices.markRevoked(serials(revoked), clock.instant());
         }
         connections.closeAll("device/" + id);
         return revoked;
@@ -67,9 +66,6 @@ public final class RevocationService {
             throw translate(e);
         }
         if (entry.profile() != null) {
-            if (entry.profile() == CertificateProfile.DEVICE) {
-                devices.markRevoked(List.of(Certificates.serialHex(serial)), clock.instant());
-            }
             connections.closeAll(entry.profile().cliName() + "/" + entry.name());
         }
         return entry;
@@ -93,10 +89,6 @@ public final class RevocationService {
             throw new GatewayException(Reason.CONFLICT, "device '" + id + "' is not suspended");
         }
         return devices.setStatus(id, d.enrolledAt() == null ? DeviceStatus.REGISTERED : DeviceStatus.ACTIVE);
-    }
-
-    private static List<String> serials(List<RegistryEntry> entries) {
-        return entries.stream().map(e -> Certificates.serialHex(e.serial())).toList();
     }
 
     static GatewayException translate(PkiException e) {

@@ -75,8 +75,8 @@ public class GatewayBeans {
     }
 
     @Singleton
-    DeviceRegistry deviceRegistry(GatewayStore store, Clock clock) {
-        return new DeviceRegistry(store, clock);
+    DeviceRegistry deviceRegistry(GatewayStore store, SiteCa ca, Clock clock) {
+        return new DeviceRegistry(store, ca.registry(), clock);
     }
 
     @Singleton

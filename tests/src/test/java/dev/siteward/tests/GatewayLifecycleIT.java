@@ -1,0 +1,154 @@
+package dev.siteward.tests;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.siteward.tests.Processes.Result;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Gateway behaviour across restarts and with site configuration: single-use tokens survive a restart, factory
+ * certificates (IDevID) enroll only pre-registered devices bound to that certificate, enrollment is rate-limited per
+ * source address.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class GatewayLifecycleIT {
+
+    private static final Map<String, String> ENV = Map.of("SITEWARD_CA_PASSPHRASE", "lifecycle test passphrase");
+
+    @TempDir
+    static Path work;
+
+    @BeforeAll
+    static void tools() {
+        Tools.require("openssl", "openssl");
+        Tools.require("curl", "curl");
+    }
+
+    private static Result run(String... cmd) {
+        return Processes.run(work, Map.of(), List.of(cmd));
+    }
+
+    private static Path csr(String name, String cn) throws Exception {
+        Path der = work.resolve(name + ".der");
+        Result r = run("openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-keyout", work.resolve(name + ".key").toString(), "-subj", "/CN=" + cn, "-outform", "DER",
+                "-out", der.toString());
+        assertEquals(0, r.exitCode(), r.both());
+        Path b64 = work.resolve(name + ".b64");
+        Files.writeString(b64, Base64.getEncoder().encodeToString(Files.readAllBytes(der)));
+        return b64;
+    }
+
+    private static Result enroll(GatewayProcess gw, Path csr, String token, String out, String... extra) {
+        List<String> cmd = new ArrayList<>(List.of("curl", "-sS", "-o", work.resolve(out).toString(), "-w",
+                "%{http_code}", "--cacert", gw.dataDir().resolve("admin/root.pem").toString(), "-H",
+                "Content-Type: application/pkcs10", "--data-binary", "@" + csr));
+        if (token != null) {
+            cmd.addAll(List.of("-H", "Authorization: Bearer " + token));
+        }
+        cmd.addAll(List.of(extra));
+        cmd.add(gw.enrollUrl() + "/.well-known/est/simpleenroll");
+        return Processes.run(work, Map.of(), cmd);
+    }
+
+    private static String read(String name) throws Exception {
+        return Files.readString(work.resolve(name));
+    }
+
+    @Test
+    @Order(1)
+    void aUsedTokenStaysUsedAcrossAGatewayRestart() throws Exception {
+        Path data = work.resolve("restart");
+        String token;
+        Path csr = csr("t1", "meter-1");
+        try (GatewayProcess gw = GatewayProcess.start(data, ENV)) {
+            Result t = gw.cli("token", "create", "--device-id", "meter-1");
+            assertEquals(0, t.exitCode(), t.both());
+            token = t.stdout().trim();
+            assertEquals("200", enroll(gw, csr, token, "t1a.out").stdout(), read("t1a.out"));
+            int code = gw.stop();
+            assertTrue(code == 0 || code == 143, "clean exit on SIGTERM, not " + code);
+        }
+        try (GatewayProcess gw = GatewayProcess.start(data, ENV)) {
+            Path other = csr("t1b", "meter-1");
+            Result replay = enroll(gw, other, token, "t1b.out");
+            assertEquals("403", replay.stdout(), read("t1b.out"));
+            assertTrue(read("t1b.out").contains("enrollment.token_used"), read("t1b.out"));
+            assertEquals("200", enroll(gw, csr, token, "t1c.out").stdout(), "same key: the same certificate again");
+            assertEquals(read("t1a.out"), read("t1c.out"));
+        }
+    }
+
+    /** A manufacturer CA and a factory certificate for {@code cn}, made with openssl; returns the serial (hex). */
+    private static String factoryCertificate(String name, String cn) {
+        Result r = run("openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-keyout", work.resolve(name + ".key").toString(), "-subj", "/O=Acme Sensors/CN=" + cn, "-out",
+                work.resolve(name + ".csr").toString());
+        assertEquals(0, r.exitCode(), r.both());
+        r = run("openssl", "x509", "-req", "-in", work.resolve(name + ".csr").toString(), "-CA",
+                work.resolve("mfg.pem").toString(), "-CAkey", work.resolve("mfg.key").toString(), "-CAcreateserial",
+                "-days", "3650", "-out", work.resolve(name + ".pem").toString());
+        assertEquals(0, r.exitCode(), r.both());
+        String serial = run("openssl", "x509", "-in", work.resolve(name + ".pem").toString(), "-noout", "-serial")
+                .stdout().trim();
+        return serial.substring("serial=".length()).toLowerCase();
+    }
+
+    @Test
+    @Order(2)
+    void factoryCertificatesEnrollOnlyRegisteredDevicesAndRateLimitsAnswer429() throws Exception {
+        Result ca = run("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-keyout", work.resolve("mfg.key").toString(), "-subj", "/O=Acme Sensors/CN=Acme Factory CA",
+                "-days", "3650", "-out", work.resolve("mfg.pem").toString(), "-addext",
+                "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign");
+        assertEquals(0, ca.exitCode(), ca.both());
+        String serial9 = factoryCertificate("idev9", "sensor-9");
+        factoryCertificate("idev10", "sensor-10");
+        String serial11 = factoryCertificate("idev11", "sensor-11");
+        List<String> jvm = List.of("-Dsiteward.idevid-anchors=" + work.resolve("mfg.pem"),
+                "-Dsiteward.enroll-rate-per-second=0.2", "-Dsiteward.enroll-burst=6");
+        try (GatewayProcess gw = GatewayProcess.start(work.resolve("idevid"), ENV, jvm)) {
+            assertEquals(0, gw.cli("device", "register", "sensor-9", "--idevid-serial", serial9).exitCode());
+            assertEquals(0, gw.cli("device", "register", "sensor-11", "--idevid-serial", "0123456789abcdef").exitCode(),
+                    "sensor-11 is registered for another factory certificate");
+
+            Result registered = enroll(gw, csr("e9", "sensor-9"), null, "e9.out", "--cert",
+                    work.resolve("idev9.pem").toString(), "--key", work.resolve("idev9.key").toString());
+            assertEquals("200", registered.stdout(), read("e9.out"));
+            Result show = gw.cli("device", "show", "sensor-9");
+            assertTrue(show.stdout().contains("status         active"), show.stdout());
+
+            Result unregistered = enroll(gw, csr("e10", "sensor-10"), null, "e10.out", "--cert",
+                    work.resolve("idev10.pem").toString(), "--key", work.resolve("idev10.key").toString());
+            assertEquals("403", unregistered.stdout(), read("e10.out"));
+            assertTrue(read("e10.out").contains("enrollment.idevid_not_registered"), read("e10.out"));
+
+            Result wrongCert = enroll(gw, csr("e11", "sensor-11"), null, "e11.out", "--cert",
+                    work.resolve("idev11.pem").toString(), "--key", work.resolve("idev11.key").toString());
+            assertEquals("403", wrongCert.stdout(), "bound to another factory certificate (" + serial11 + "): "
+                    + read("e11.out"));
+
+            // burst of 6 with 0.2/s: three used above, so a quick series must hit 429
+            boolean limited = false;
+            Path junk = csr("rl", "sensor-9");
+            for (int i = 0; i < 8 && !limited; i++) {
+                Result r = enroll(gw, junk, "not-a-token", "rl.out");
+                limited = r.stdout().equals("429");
+            }
+            assertTrue(limited, "enrollment is rate-limited per source address");
+            assertTrue(read("rl.out").contains("request.rate_limited"), read("rl.out"));
+        }
+    }
+}
