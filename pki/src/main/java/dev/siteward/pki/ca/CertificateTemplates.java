@@ -153,6 +153,25 @@ final class CertificateTemplates {
      * Formatted directly rather than through BouncyCastle's Date path, which goes through SimpleDateFormat.
      */
     static Time x509Time(java.time.Instant instant) {
+        long second = instant.getEpochSecond();
+        Object[] cache = LAST_TIMES.get();
+        for (int i = 0; i < cache.length; i += 2) {
+            if (cache[i] != null && (Long) cache[i] == second) {
+                return (Time) cache[i + 1];
+            }
+        }
+        Time time = formatTime(instant);
+        // two slots (notBefore, notAfter); the older one is replaced
+        System.arraycopy(cache, 0, cache, 2, 2);
+        cache[0] = second;
+        cache[1] = time;
+        return time;
+    }
+
+    /** Issuances in the same second share notBefore and notAfter: keep the last two encodings per thread. */
+    private static final ThreadLocal<Object[]> LAST_TIMES = ThreadLocal.withInitial(() -> new Object[4]);
+
+    private static Time formatTime(java.time.Instant instant) {
         java.time.ZonedDateTime t = instant.atZone(java.time.ZoneOffset.UTC);
         String body = String.format(java.util.Locale.ROOT, "%02d%02d%02d%02d%02dZ", t.getMonthValue(),
                 t.getDayOfMonth(), t.getHour(), t.getMinute(), t.getSecond());
