@@ -63,9 +63,14 @@ public final class EnrollmentTokens {
         this.keyId = keyId;
         this.rootFingerprint = rootFingerprint;
         try {
-            this.signer = new ECDSASigner(key);
-            this.verifier = new ECDSAVerifier(publicKey);
-        } catch (JOSEException e) {
+            // BouncyCastle: several times faster ES256 than SunEC on Java 17 (docs/benchmarks.md)
+            ECDSASigner s = new ECDSASigner(key);
+            s.getJCAContext().setProvider(dev.siteward.pki.CryptoProviders.bouncyCastle());
+            ECDSAVerifier v = new ECDSAVerifier(publicKey);
+            v.getJCAContext().setProvider(dev.siteward.pki.CryptoProviders.bouncyCastle());
+            this.signer = s;
+            this.verifier = v;
+        } catch (JOSEException | RuntimeException e) {
             throw new IllegalStateException("token key unusable", e);
         }
     }
