@@ -8,7 +8,13 @@ import dev.siteward.gateway.enrollment.EnrollmentTokens;
 import dev.siteward.gateway.revocation.RevocationService;
 import dev.siteward.gateway.server.RequestContext;
 import dev.siteward.gateway.store.StoreException;
+import dev.siteward.pki.CertificateProfile;
 import dev.siteward.pki.Certificates;
+import dev.siteward.pki.IssueRequest;
+import dev.siteward.pki.IssuedCertificate;
+import dev.siteward.pki.PemCodec;
+import dev.siteward.pki.PkiException;
+import dev.siteward.pki.ca.SiteCa;
 import dev.siteward.pki.RevocationReason;
 import dev.siteward.pki.ca.RegistryEntry;
 import io.micronaut.http.HttpRequest;
@@ -35,11 +41,13 @@ public class AdminController {
     private final DeviceRegistry devices;
     private final EnrollmentTokens tokens;
     private final RevocationService revocation;
+    private final SiteCa ca;
 
-    public AdminController(DeviceRegistry devices, EnrollmentTokens tokens, RevocationService revocation) {
+    public AdminController(DeviceRegistry devices, EnrollmentTokens tokens, RevocationService revocation, SiteCa ca) {
         this.devices = devices;
         this.tokens = tokens;
         this.revocation = revocation;
+        this.ca = ca;
     }
 
     /** Body of {@code POST /v1/admin/tokens}. */
@@ -48,6 +56,11 @@ public class AdminController {
 
     /** Body of registration and label changes. */
     public record DeviceRequest(String id, String idevidSerial, Map<String, String> labels) {
+    }
+
+    /** Body of {@code POST /v1/admin/certificates}: {@code siteward ca issue} while the gateway runs. */
+    public record IssueBody(String csr, String profile, String name, List<String> dns, List<String> ips, String ttl,
+                            String role) {
     }
 
     /** Body of revocations. */
@@ -128,6 +141,37 @@ public class AdminController {
             return revoked(revocation.revokeSerial(Certificates.parseSerial(serial), reason(body)));
         } catch (IllegalArgumentException e) {
             throw new GatewayException(Reason.BAD_REQUEST, e.getMessage());
+        }
+    }
+
+    @Post("/certificates")
+    public Map<String, String> issue(HttpRequest<?> request, @Body IssueBody body)
+            throws GatewayException, StoreException {
+        RequestContext.admin(request);
+        if (body == null || body.csr() == null || body.profile() == null || body.name() == null) {
+            throw new GatewayException(Reason.BAD_REQUEST, "csr, profile and name are required");
+        }
+        try {
+            byte[] der = java.util.Base64.getDecoder().decode(body.csr());
+            IssuedCertificate issued = ca.issue(new IssueRequest(der, CertificateProfile.parse(body.profile()),
+                    body.name(), body.dns(), body.ips(), body.ttl() == null ? null : AdminDurations.parse(body.ttl()),
+                    body.role()));
+            return Map.of("pem", PemCodec.certificates(List.of(issued.certificate(), issued.caChain().get(0))));
+        } catch (IllegalArgumentException e) {
+            throw new GatewayException(Reason.BAD_REQUEST, e.getMessage());
+        } catch (PkiException e) {
+            throw new GatewayException(e.reason().badInput() ? Reason.BAD_REQUEST : Reason.INTERNAL, e.getMessage(), e);
+        }
+    }
+
+    @Get("/crl{?root}")
+    public Map<String, String> crl(HttpRequest<?> request, @io.micronaut.core.annotation.Nullable Boolean root)
+            throws GatewayException {
+        RequestContext.admin(request);
+        try {
+            return Map.of("pem", PemCodec.crl(Boolean.TRUE.equals(root) ? ca.rootCrl() : ca.crl()));
+        } catch (PkiException e) {
+            throw new GatewayException(Reason.INTERNAL, e.getMessage(), e);
         }
     }
 

@@ -316,10 +316,21 @@ public final class CaCommand implements Runnable {
             }
             var duration = ttl == null ? null : DurationText.parse(ttl);
             byte[] der = readCsr(csr);
-            try (DataDir.Lock lock = dataDir.lock();
-                 SiteCa ca = SiteCa.open(dataDir.path(), keys.secrets(), Clock.systemUTC())) {
-                IssuedCertificate issued = ca.issue(new IssueRequest(der, profile, name, dns, ips, duration, role));
-                String pem = PemCodec.certificates(List.of(issued.certificate(), issued.caChain().get(0)));
+            String pem;
+            DataDir.Lock lock = DataDir.tryLock(dataDir);
+            if (lock == null) {
+                // the gateway holds the data dir: it issues through its admin API
+                try (RemoteOperations remote = RemoteOperations.connect(dataDir.path())) {
+                    pem = remote.issue(der, profile, name, dns, ips, ttl, role);
+                }
+            } else {
+                try (lock; SiteCa ca = SiteCa.open(dataDir.path(), keys.secrets(), Clock.systemUTC())) {
+                    IssuedCertificate issued = ca.issue(new IssueRequest(der, profile, name, dns, ips, duration,
+                            role));
+                    pem = PemCodec.certificates(List.of(issued.certificate(), issued.caChain().get(0)));
+                }
+            }
+            {
                 if (outFile != null) {
                     SecureFiles.writeAtomically(outFile, pem, false);
                 } else {
@@ -449,11 +460,35 @@ public final class CaCommand implements Runnable {
         @Option(names = "--out", paramLabel = "FILE", description = "Write the CRL here instead of stdout.")
         Path outFile;
 
+        @Option(names = "--root", description = "The root's CRL (revoked issuing CAs) instead of the issuing CA's.")
+        boolean root;
+
+        @Option(names = "--root-key", paramLabel = "FILE",
+                description = "With --root: re-sign the root CRL now with the root key kept offline (the file "
+                        + "written by ca init --root-key-out).")
+        Path rootKey;
+
         @Override
         public Integer call() throws Exception {
-            try (DataDir.Lock lock = dataDir.lock();
-                 SiteCa ca = SiteCa.open(dataDir.path(), keys.secrets(), Clock.systemUTC())) {
-                String pem = PemCodec.crl(ca.crl());
+            if (rootKey != null && !root) {
+                throw CliException.badInput("--root-key goes with --root");
+            }
+            String pem;
+            DataDir.Lock lock = DataDir.tryLock(dataDir);
+            if (lock == null) {
+                if (rootKey != null) {
+                    throw new CliException(CliException.UNREACHABLE, "stop the gateway to re-sign the root CRL "
+                            + "with the offline root key");
+                }
+                try (RemoteOperations remote = RemoteOperations.connect(dataDir.path())) {
+                    pem = remote.crl(root);
+                }
+            } else {
+                try (lock; SiteCa ca = SiteCa.open(dataDir.path(), keys.secrets(), Clock.systemUTC())) {
+                    pem = PemCodec.crl(root ? ca.rootCrl(rootKey) : ca.crl());
+                }
+            }
+            {
                 if (outFile != null) {
                     SecureFiles.writeAtomically(outFile, pem, false);
                 } else {

@@ -53,6 +53,18 @@ public final class DataDir {
         }
     }
 
+    /** The lock, or null when a running gateway (or another command) holds the data dir. */
+    static Lock tryLock(DataDir dataDir) {
+        try {
+            return dataDir.lock();
+        } catch (CliException e) {
+            if (e.exitCode() == CliException.UNREACHABLE) {
+                return null;
+            }
+            throw e;
+        }
+    }
+
     /**
      * Takes the data dir's lock. Fails with exit 3 when a running gateway holds it (commands that change state
      * then go through its admin API).

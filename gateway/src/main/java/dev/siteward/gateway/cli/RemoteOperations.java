@@ -168,6 +168,25 @@ final class RemoteOperations implements GatewayOperations {
                 new TypeReference<Map<String, String>>() { });
     }
 
+    /** Issues a certificate through the admin API; returns the PEM chain, leaf first. */
+    String issue(byte[] csrDer, dev.siteward.pki.CertificateProfile profile, String name, List<String> dns,
+                 List<String> ips, String ttl, String role) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("csr", java.util.Base64.getEncoder().encodeToString(csrDer));
+        body.put("profile", profile.cliName());
+        body.put("name", name);
+        body.put("dns", dns);
+        body.put("ips", ips);
+        body.put("ttl", ttl);
+        body.put("role", role);
+        return call("POST", "certificates", body).get("pem").asText();
+    }
+
+    /** The issuing CA's (or root's) current CRL, PEM. */
+    String crl(boolean root) {
+        return call("GET", "crl" + (root ? "?root=true" : ""), null).get("pem").asText();
+    }
+
     @Override
     public void close() {
         // java.net.http.HttpClient (Java 17) holds no resources that need closing

@@ -1,6 +1,7 @@
 package dev.siteward.pki.ca;
 
 import dev.siteward.pki.CryptoProviders;
+import dev.siteward.pki.KeyMaterial;
 import dev.siteward.pki.KeyType;
 import dev.siteward.pki.PemCodec;
 import dev.siteward.pki.PkiException;
@@ -98,6 +99,14 @@ public final class FileCaKeyStore implements CaKeyStore {
             throw new PkiException(Reason.KEY_UNAVAILABLE, "the " + alias + " CA key is not in " + dir
                     + (alias.equals("root") ? " (it was exported for offline keeping)" : ""));
         }
+        return loadFrom(f, certificate);
+    }
+
+    /** Loads an encrypted PKCS#8 key file from anywhere (e.g. a root key kept offline) for this certificate. */
+    public SigningKey loadFrom(Path f, X509Certificate certificate) throws PkiException {
+        if (!Files.isReadable(f)) {
+            throw new PkiException(Reason.KEY_UNAVAILABLE, "key file not readable: " + f);
+        }
         requirePassphrase();
         List<byte[]> blocks;
         try {
@@ -106,7 +115,7 @@ public final class FileCaKeyStore implements CaKeyStore {
             throw new PkiException(Reason.STORAGE, "cannot read key file " + f, e);
         }
         if (blocks.size() != 1) {
-            throw new PkiException(Reason.STORAGE, "key file " + f + " holds no encrypted PKCS#8 key");
+            throw new PkiException(Reason.KEY_UNAVAILABLE, "key file " + f + " holds no encrypted PKCS#8 key");
         }
         PrivateKey privateKey;
         try {
@@ -126,6 +135,16 @@ public final class FileCaKeyStore implements CaKeyStore {
         }
         KeyType type = KeyType.ofFieldSize(((java.security.interfaces.ECKey) certificate.getPublicKey())
                 .getParams().getCurve().getField().getFieldSize());
+        try {
+            if (!KeyMaterial.publicKeyOf(privateKey).equals(certificate.getPublicKey())
+                    && !java.util.Arrays.equals(KeyMaterial.publicKeyOf(privateKey).getEncoded(),
+                    certificate.getPublicKey().getEncoded())) {
+                throw new PkiException(Reason.KEY_UNAVAILABLE, f.getFileName() + " is not the key of "
+                        + certificate.getSubjectX500Principal().getName());
+            }
+        } catch (java.security.GeneralSecurityException e) {
+            throw new PkiException(Reason.KEY_UNAVAILABLE, "cannot check " + f.getFileName(), e);
+        }
         return new SigningKey(privateKey, certificate.getPublicKey(), CryptoProviders.bouncyCastle(), type);
     }
 

@@ -532,6 +532,14 @@ public final class SiteCa implements CertificateAuthority, AutoCloseable {
      * validators fail closed once its nextUpdate passes.
      */
     public X509CRL rootCrl() throws PkiException {
+        return rootCrl(null);
+    }
+
+    /**
+     * The root's CRL, re-signed now with the root key kept offline in {@code offlineRootKey} (encrypted with the
+     * CA passphrase), or — when that is null — re-signed only when due and the root key is in the data dir or token.
+     */
+    public X509CRL rootCrl(Path offlineRootKey) throws PkiException {
         synchronized (crlLock) {
             X509CRL current;
             try {
@@ -540,8 +548,17 @@ public final class SiteCa implements CertificateAuthority, AutoCloseable {
                 throw new PkiException(Reason.STORAGE, "cannot read the root CRL", e);
             }
             Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
-            if (!crlDue(current, now) || !rootKeyPresent()) {
+            if (offlineRootKey == null && (!crlDue(current, now) || !rootKeyPresent())) {
                 return current;
+            }
+            SigningKey rootKey;
+            if (offlineRootKey != null) {
+                if (!(keyStore() instanceof FileCaKeyStore files)) {
+                    throw new PkiException(Reason.KEY_UNAVAILABLE, "this CA keeps its keys in a PKCS#11 token");
+                }
+                rootKey = files.loadFrom(offlineRootKey, root);
+            } else {
+                rootKey = keyStore().load(ROOT, root);
             }
             try {
                 X509v2CRLBuilder b = new X509v2CRLBuilder(X500Name.getInstance(
@@ -552,8 +569,7 @@ public final class SiteCa implements CertificateAuthority, AutoCloseable {
                         CertificateTemplates.keyIdentifier(SubjectPublicKeyInfo.getInstance(
                                 root.getPublicKey().getEncoded()))));
                 b.addExtension(Extension.cRLNumber, false, new CRLNumber(crlNumber(current).add(BigInteger.ONE)));
-                X509CRL renewed = Certificates.parseCrl(b.build(contentSigner(keyStore().load(ROOT, root)))
-                        .getEncoded());
+                X509CRL renewed = Certificates.parseCrl(b.build(contentSigner(rootKey)).getEncoded());
                 SecureFiles.writeAtomically(dir.resolve("root-crl.pem"), PemCodec.crl(renewed), false);
                 return renewed;
             } catch (IOException | CRLException e) {
