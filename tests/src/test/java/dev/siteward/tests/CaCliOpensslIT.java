@@ -215,6 +215,17 @@ class CaCliOpensslIT {
         Result issue = siteward(PASS, "ca", "issue", "--csr", csr.toString(), "--device-id", "d3",
                 "--data-dir", other.toString());
         assertEquals(0, issue.exitCode(), "the issuing key still works: " + issue.both());
+
+        Result rootCrl = siteward(PASS, "ca", "crl", "--root", "--root-key", keyOut.toString(), "--out",
+                work.resolve("root-crl.pem").toString(), "--data-dir", other.toString());
+        assertEquals(0, rootCrl.exitCode(), "the offline root key re-signs the root CRL: " + rootCrl.both());
+        Files.writeString(work.resolve("offline-root.pem"), siteward(Map.of(), "ca", "show", "--pem", "--data-dir",
+                other.toString()).stdout().replaceFirst("(?s)^.*?-----END CERTIFICATE-----\\n", ""));
+        Result verified = openssl("crl", "-in", "root-crl.pem", "-CAfile", "offline-root.pem", "-noout",
+                "-crlnumber");
+        assertEquals(0, verified.exitCode(), verified.both());
+        assertTrue(verified.both().contains("verify OK") && verified.stdout().contains("crlNumber=0x02"),
+                verified.both());
     }
 
     @Test

@@ -304,4 +304,23 @@ class GatewayEnrollmentIT {
         Result noCert = run("curl", "-sS", "--cacert", root.toString(), gateway.deviceUrl() + "/v1/whoami");
         assertTrue(noCert.exitCode() != 0, "the device listener requires a client certificate");
     }
+
+    @Test
+    void caCommandsGoThroughTheRunningGateway() throws Exception {
+        Result csr = run("openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-keyout", work.resolve("svc.key").toString(), "-subj", "/CN=svc", "-out",
+                work.resolve("svc.csr").toString());
+        assertEquals(0, csr.exitCode(), csr.both());
+        Result issued = gateway.cli("ca", "issue", "--csr", work.resolve("svc.csr").toString(), "--profile", "service",
+                "--name", "mqtt-bridge", "--out", work.resolve("svc.pem").toString());
+        assertEquals(0, issued.exitCode(), "ca issue while serving: " + issued.both());
+        String text = run("openssl", "x509", "-in", work.resolve("svc.pem").toString(), "-noout", "-ext",
+                "subjectAltName").stdout();
+        assertTrue(text.contains("URI:spiffe://site.local/service/mqtt-bridge"), text);
+        Result crl = gateway.cli("ca", "crl", "--out", work.resolve("live-crl.pem").toString());
+        assertEquals(0, crl.exitCode(), crl.both());
+        assertEquals(0, run("openssl", "crl", "-in", work.resolve("live-crl.pem").toString(), "-noout").exitCode());
+        Result init = gateway.cli("ca", "init");
+        assertEquals(3, init.exitCode(), "the data dir is held by the gateway: " + init.both());
+    }
 }
