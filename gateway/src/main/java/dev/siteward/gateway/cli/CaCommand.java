@@ -330,15 +330,18 @@ public final class CaCommand implements Runnable {
                     pem = PemCodec.certificates(List.of(issued.certificate(), issued.caChain().get(0)));
                 }
             }
-            {
-                if (outFile != null) {
-                    SecureFiles.writeAtomically(outFile, pem, false);
-                } else {
-                    spec.commandLine().getOut().print(pem);
-                    spec.commandLine().getOut().flush();
-                }
-                return 0;
-            }
+            writeOrPrint(spec, outFile, pem);
+            return 0;
+        }
+    }
+
+    /** Writes the text to the file atomically when one is given, else prints it on stdout. */
+    static void writeOrPrint(CommandSpec spec, Path outFile, String text) throws IOException {
+        if (outFile != null) {
+            SecureFiles.writeAtomically(outFile, text, false);
+        } else {
+            spec.commandLine().getOut().print(text);
+            spec.commandLine().getOut().flush();
         }
     }
 
@@ -488,15 +491,8 @@ public final class CaCommand implements Runnable {
                     pem = PemCodec.crl(root ? ca.rootCrl(rootKey) : ca.crl());
                 }
             }
-            {
-                if (outFile != null) {
-                    SecureFiles.writeAtomically(outFile, pem, false);
-                } else {
-                    spec.commandLine().getOut().print(pem);
-                    spec.commandLine().getOut().flush();
-                }
-                return 0;
-            }
+            writeOrPrint(spec, outFile, pem);
+            return 0;
         }
     }
 }

@@ -151,17 +151,67 @@ public final class TlsTermination implements NettyServerCustomizer {
         }
     }
 
-    /** Device listener: the handshake fails unless the client certificate passes the verifier. */
-    static final class StrictTrustManager extends X509ExtendedTrustManager {
-        private final ClientCertificateVerifier verifier;
+    /** A trust manager for the server side of a handshake: it never judges server certificates. */
+    abstract static class ClientTrustManager extends X509ExtendedTrustManager {
         private final Supplier<List<X509Certificate>> issuers;
 
-        StrictTrustManager(ClientCertificateVerifier verifier, Supplier<List<X509Certificate>> issuers) {
-            this.verifier = verifier;
+        ClientTrustManager(Supplier<List<X509Certificate>> issuers) {
             this.issuers = issuers;
         }
 
-        private void check(X509Certificate[] chain) throws CertificateException {
+        abstract void check(X509Certificate[] chain) throws CertificateException;
+
+        @Override
+        public final void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket)
+                throws CertificateException {
+            check(chain);
+        }
+
+        @Override
+        public final void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
+                throws CertificateException {
+            check(chain);
+        }
+
+        @Override
+        public final void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+            check(chain);
+        }
+
+        @Override
+        public final void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
+                throws CertificateException {
+            throw new CertificateException("server-side trust manager");
+        }
+
+        @Override
+        public final void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
+                throws CertificateException {
+            throw new CertificateException("server-side trust manager");
+        }
+
+        @Override
+        public final void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+            throw new CertificateException("server-side trust manager");
+        }
+
+        @Override
+        public final X509Certificate[] getAcceptedIssuers() {
+            return new ArrayList<>(issuers.get()).toArray(new X509Certificate[0]);
+        }
+    }
+
+    /** Device listener: the handshake fails unless the client certificate passes the verifier. */
+    static final class StrictTrustManager extends ClientTrustManager {
+        private final ClientCertificateVerifier verifier;
+
+        StrictTrustManager(ClientCertificateVerifier verifier, Supplier<List<X509Certificate>> issuers) {
+            super(issuers);
+            this.verifier = verifier;
+        }
+
+        @Override
+        void check(X509Certificate[] chain) throws CertificateException {
             if (chain == null || chain.length == 0) {
                 throw new CertificateException("client certificate required");
             }
@@ -171,45 +221,6 @@ public final class TlsTermination implements NettyServerCustomizer {
                 throw new CertificateException(e.getMessage());
             }
         }
-
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket)
-                throws CertificateException {
-            check(chain);
-        }
-
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
-                throws CertificateException {
-            check(chain);
-        }
-
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-            check(chain);
-        }
-
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
-                throws CertificateException {
-            throw new CertificateException("server-side trust manager");
-        }
-
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
-                throws CertificateException {
-            throw new CertificateException("server-side trust manager");
-        }
-
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-            throw new CertificateException("server-side trust manager");
-        }
-
-        @Override
-        public X509Certificate[] getAcceptedIssuers() {
-            return issuers.get().toArray(new X509Certificate[0]);
-        }
     }
 
     /**
@@ -217,45 +228,14 @@ public final class TlsTermination implements NettyServerCustomizer {
      * the handshake); each endpoint decides what it accepts — the site CA for re-enrollment, a manufacturer CA for
      * factory certificates.
      */
-    static final class DeferredTrustManager extends X509ExtendedTrustManager {
-        private final Supplier<List<X509Certificate>> issuers;
-
+    static final class DeferredTrustManager extends ClientTrustManager {
         DeferredTrustManager(Supplier<List<X509Certificate>> issuers) {
-            this.issuers = issuers;
+            super(issuers);
         }
 
         @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) {
-        }
-
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) {
-        }
-
-        @Override
-        public void checkClientTrusted(X509Certificate[] chain, String authType) {
-        }
-
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket)
-                throws CertificateException {
-            throw new CertificateException("server-side trust manager");
-        }
-
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
-                throws CertificateException {
-            throw new CertificateException("server-side trust manager");
-        }
-
-        @Override
-        public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-            throw new CertificateException("server-side trust manager");
-        }
-
-        @Override
-        public X509Certificate[] getAcceptedIssuers() {
-            return new ArrayList<>(issuers.get()).toArray(new X509Certificate[0]);
+        void check(X509Certificate[] chain) {
+            // checked by the endpoint that receives the request
         }
     }
 }
