@@ -151,4 +151,63 @@ class GatewayLifecycleIT {
             assertTrue(read("rl.out").contains("request.rate_limited"), read("rl.out"));
         }
     }
+
+    private static Path decode(String out, String name) throws Exception {
+        Path der = work.resolve(name + ".p7");
+        Files.write(der, Base64.getMimeDecoder().decode(read(out)));
+        Path pem = work.resolve(name + ".pem");
+        assertEquals(0, run("openssl", "pkcs7", "-inform", "DER", "-in", der.toString(), "-print_certs", "-out",
+                pem.toString()).exitCode());
+        return pem;
+    }
+
+    private static Result whoami(GatewayProcess gw, Path pem, Path key) {
+        return run("curl", "-sS", "--cacert", gw.dataDir().resolve("admin/root.pem").toString(), "--cert",
+                pem.toString(), "--key", key.toString(), gw.deviceUrl() + "/v1/whoami");
+    }
+
+    @Test
+    @Order(3)
+    void issuingCaRotatesWhileServingAndDevicesKeepWorkingAcrossIt() throws Exception {
+        try (GatewayProcess gw = GatewayProcess.start(work.resolve("rotate"), ENV)) {
+            Path csr = csr("ro1", "lamp-1");
+            String token = gw.cli("token", "create", "--device-id", "lamp-1").stdout().trim();
+            assertEquals("200", enroll(gw, csr, token, "ro1.out").stdout(), read("ro1.out"));
+            Path gen1 = decode("ro1.out", "ro1");
+            assertEquals(0, whoami(gw, gen1, work.resolve("ro1.key")).exitCode());
+
+            Result rotate = gw.cli("ca", "rotate");
+            assertEquals(0, rotate.exitCode(), rotate.both());
+            assertTrue(rotate.stdout().contains("Issuing CA 2"), rotate.stdout());
+
+            Result still = whoami(gw, gen1, work.resolve("ro1.key"));
+            assertTrue(still.stdout().contains("\"id\":\"lamp-1\""), "generation-1 certificates stay trusted, no "
+                    + "restart: " + still.both());
+            Path newCsr = csr("ro2", "lamp-1");
+            Result renew = Processes.run(work, Map.of(), List.of("curl", "-sS", "-o", work.resolve("ro2.out")
+                    .toString(), "-w", "%{http_code}", "--cacert", gw.dataDir().resolve("admin/root.pem").toString(),
+                    "--cert", gen1.toString(), "--key", work.resolve("ro1.key").toString(), "-H",
+                    "Content-Type: application/pkcs10", "--data-binary", "@" + newCsr,
+                    gw.enrollUrl() + "/.well-known/est/simplereenroll"));
+            assertEquals("200", renew.stdout(), read("ro2.out"));
+            Path gen2 = decode("ro2.out", "ro2");
+            String issuer = run("openssl", "x509", "-in", gen2.toString(), "-noout", "-issuer").stdout();
+            assertTrue(issuer.contains("Issuing CA 2"), "renewal moves the device to the new issuing CA: " + issuer);
+            assertTrue(whoami(gw, gen2, work.resolve("ro2.key")).stdout().contains("lamp-1"));
+            Files.writeString(work.resolve("ro-root.pem"), Files.readString(gw.dataDir().resolve("admin/root.pem")));
+            Result verify = run("openssl", "verify", "-CAfile", work.resolve("ro-root.pem").toString(), "-untrusted",
+                    gen2.toString(), gen2.toString());
+            assertEquals(0, verify.exitCode(), verify.both());
+
+            assertEquals(0, gw.cli("device", "revoke", "lamp-1").exitCode());
+            Result crl2 = run("curl", "-sS", "-o", work.resolve("crl2.der").toString(), "--cacert",
+                    gw.dataDir().resolve("admin/root.pem").toString(), gw.enrollUrl() + "/crl/2");
+            assertEquals(0, crl2.exitCode(), crl2.both());
+            String listing = run("openssl", "crl", "-inform", "DER", "-in", work.resolve("crl2.der").toString(),
+                    "-noout", "-text").stdout();
+            String serial = run("openssl", "x509", "-in", gen2.toString(), "-noout", "-serial").stdout().trim()
+                    .substring("serial=".length());
+            assertTrue(listing.contains(serial), "generation 2's CRL lists the revoked renewal: " + listing);
+        }
+    }
 }

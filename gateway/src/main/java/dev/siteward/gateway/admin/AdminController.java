@@ -164,6 +164,19 @@ public class AdminController {
         }
     }
 
+    /** {@code siteward ca rotate} while the gateway runs: a new issuing CA, trusted at once, no restart. */
+    @Post("/ca/rotate")
+    public Map<String, Object> rotate(HttpRequest<?> request) throws GatewayException {
+        RequestContext.admin(request);
+        try {
+            int generation = ca.rotate();
+            return Map.of("generation", generation, "subject",
+                    ca.issuingCertificate().getSubjectX500Principal().getName());
+        } catch (PkiException e) {
+            throw new GatewayException(e.reason().badInput() ? Reason.CONFLICT : Reason.INTERNAL, e.getMessage(), e);
+        }
+    }
+
     @Get("/crl{?root}")
     public Map<String, String> crl(HttpRequest<?> request, @io.micronaut.core.annotation.Nullable Boolean root)
             throws GatewayException {

@@ -43,7 +43,7 @@ import picocli.CommandLine.Model.CommandSpec;
 /** {@code siteward ca ...}: the site (or publisher) certificate authority. */
 @Command(name = "ca", mixinStandardHelpOptions = true, description = "Site and publisher certificate authority.",
         subcommands = {CaCommand.Init.class, CaCommand.Show.class, CaCommand.Issue.class, CaCommand.Revoke.class,
-                CaCommand.Crl.class})
+                CaCommand.Crl.class, CaCommand.Rotate.class})
 public final class CaCommand implements Runnable {
 
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -181,7 +181,7 @@ public final class CaCommand implements Runnable {
                 X509Certificate issuing = ca.issuingCertificate();
                 int issued = 0;
                 int revoked = ca.registry().revoked().size();
-                issued = ca.registry().size() - 2;
+                issued = ca.registry().size() - 1 - ca.issuingGeneration();
                 X509CRL crl = readCrl(ca);
                 if (json) {
                     ObjectNode n = JSON.createObjectNode();
@@ -212,6 +212,10 @@ public final class CaCommand implements Runnable {
                 out.println("root key       " + (ca.rootKeyPresent() ? "present" : "not present (kept offline)"));
                 out.println("issuing        " + issuing.getSubjectX500Principal().getName() + ", valid until "
                         + issuing.getNotAfter().toInstant());
+                for (X509Certificate older : ca.issuingCertificates().subList(1, ca.issuingCertificates().size())) {
+                    out.println("still trusted  " + older.getSubjectX500Principal().getName() + ", valid until "
+                            + older.getNotAfter().toInstant());
+                }
                 out.println("crl url        " + (ca.config().crlUrl() == null ? "(none)" : ca.config().crlUrl()));
                 if (crl != null) {
                     out.println("crl            number " + crlNumber(crl) + ", next update "
@@ -331,6 +335,36 @@ public final class CaCommand implements Runnable {
                 }
             }
             writeOrPrint(spec, outFile, pem);
+            return 0;
+        }
+    }
+
+    @Command(name = "rotate", mixinStandardHelpOptions = true,
+            description = "Make a new issuing CA under the same root; certificates of the previous one stay trusted "
+                    + "until they expire (devices move over at their normal renewal). Needs the root key.")
+    static final class Rotate implements Callable<Integer> {
+        @Mixin
+        DataDir dataDir;
+        @Mixin
+        KeyOptions keys;
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            String subject;
+            DataDir.Lock lock = DataDir.tryLock(dataDir);
+            if (lock == null) {
+                try (RemoteOperations remote = RemoteOperations.connect(dataDir.path())) {
+                    subject = remote.rotate();
+                }
+            } else {
+                try (lock; SiteCa ca = SiteCa.open(dataDir.path(), keys.secrets(), Clock.systemUTC())) {
+                    ca.rotate();
+                    subject = ca.issuingCertificate().getSubjectX500Principal().getName();
+                }
+            }
+            spec.commandLine().getOut().println("issuing CA is now " + subject);
             return 0;
         }
     }

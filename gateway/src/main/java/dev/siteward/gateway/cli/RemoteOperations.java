@@ -182,6 +182,11 @@ final class RemoteOperations implements GatewayOperations {
         return call("POST", "certificates", body).get("pem").asText();
     }
 
+    /** Rotates the issuing CA in the running gateway; returns its new subject. */
+    String rotate() {
+        return call("POST", "ca/rotate", null).get("subject").asText();
+    }
+
     /** The issuing CA's (or root's) current CRL, PEM. */
     String crl(boolean root) {
         return call("GET", "crl" + (root ? "?root=true" : ""), null).get("pem").asText();

@@ -172,7 +172,8 @@ public final class EnrollmentService {
             throw new GatewayException(Reason.INTERNAL, "certificate " + serial + " of a consumed token is missing");
         }
         try {
-            return List.of(Certificates.parse(der), ca.issuingCertificate());
+            X509Certificate cert = Certificates.parse(der);
+            return List.of(cert, ca.issuerOf(cert));
         } catch (CertificateException e) {
             throw new GatewayException(Reason.INTERNAL, "stored certificate unreadable", e);
         }

@@ -97,7 +97,7 @@ public class GatewayBeans {
 
     @Singleton
     ClientCertificateVerifier clientCertificateVerifier(SiteCa ca, DeviceRegistry devices, Clock clock) {
-        return new ClientCertificateVerifier(() -> List.of(ca.issuingCertificate()), ca.registry(), devices,
+        return new ClientCertificateVerifier(ca::issuingCertificates, ca.registry(), devices,
                 ca.trustDomain(), clock);
     }
 
@@ -144,7 +144,7 @@ public class GatewayBeans {
             return new TlsTermination(config.getEnrollPort(), config.getDevicePort(), credentials.serverKeys(),
                     verifier, () -> {
                         List<X509Certificate> issuers = new ArrayList<>();
-                        issuers.add(ca.issuingCertificate());
+                        issuers.addAll(ca.issuingCertificates());
                         issuers.addAll(idevid.anchors());
                         return issuers;
                     }, tracker);

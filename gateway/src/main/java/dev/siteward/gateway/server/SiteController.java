@@ -47,6 +47,12 @@ public class SiteController {
         return HttpResponse.ok(ca.crl().getEncoded()).contentType("application/pkix-crl");
     }
 
+    /** The CRL of an earlier (or the current) issuing CA generation, for certificates it issued. */
+    @Get("/crl/{generation}")
+    public HttpResponse<byte[]> crlOfGeneration(int generation) throws PkiException, CRLException {
+        return HttpResponse.ok(ca.crl(generation).getEncoded()).contentType("application/pkix-crl");
+    }
+
     @Get("/health")
     public Map<String, String> health() {
         return Map.of("status", "UP");

@@ -16,9 +16,21 @@ import java.time.Instant;
  * @param crlUrl           the CRL distribution point put into issued certificates, or null
  * @param crlValidityHours how long each CRL is valid (nextUpdate - thisUpdate)
  * @param createdAt        when the CA was created
+ * @param issuingGeneration the current issuing CA generation (1 when absent: before the first rotation)
  */
 public record CaConfig(int formatVersion, CaKind kind, String trustDomain, KeyType keyType, String keyStorage,
-                       String pkcs11Config, String pkcs11Labels, String crlUrl, int crlValidityHours, Instant createdAt) {
+                       String pkcs11Config, String pkcs11Labels, String crlUrl, int crlValidityHours, Instant createdAt,
+                       Integer issuingGeneration) {
+
+    /** The current issuing generation. */
+    public int currentGeneration() {
+        return issuingGeneration == null ? 1 : issuingGeneration;
+    }
+
+    public CaConfig withGeneration(int generation) {
+        return new CaConfig(formatVersion, kind, trustDomain, keyType, keyStorage, pkcs11Config, pkcs11Labels, crlUrl,
+                crlValidityHours, createdAt, generation);
+    }
 
     public static final int FORMAT_VERSION = 1;
     public static final String STORAGE_FILE = "file";

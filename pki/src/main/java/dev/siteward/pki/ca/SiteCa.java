@@ -34,7 +34,11 @@ import java.util.Base64;
 import java.util.Date;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.LinkedHashSet;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.AuthorityKeyIdentifier;
 import org.bouncycastle.asn1.x509.CRLNumber;
@@ -73,41 +77,115 @@ public final class SiteCa implements CertificateAuthority, AutoCloseable {
             .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS).enable(SerializationFeature.INDENT_OUTPUT);
 
     private final Path dir;
-    private final CaConfig config;
     private final CaSecrets secrets;
     private final Clock clock;
     private final X509Certificate root;
-    private final X509Certificate issuing;
-    private final List<X509Certificate> caChain;
-    private final X500Name issuerName;
-    private final byte[] issuerKeyId;
-    private final byte[] crlDpExtension;
     private final JournalCertificateRegistry registry;
     private final SecureRandom random = new SecureRandom();
     private final Object crlLock = new Object();
-    private volatile SigningKey issuingKey;
     private CaKeyStore keyStore;
-    private final ThreadLocal<ContentSigner> signers = new ThreadLocal<>();
-    private X509CRL cachedCrl;
+    /** Every issuing CA generation this CA has had, by number; the current one signs. */
+    private final Map<Integer, Generation> generations = new ConcurrentHashMap<>();
+    private volatile Generation current;
+    private volatile CaConfig config;
+
+    /**
+     * One issuing CA generation: its certificate, its key (unlocked on first use), its CRL and per-thread signers.
+     * Generation 1 lives in {@code issuing.pem}, {@code issuing-key.pem}, {@code crl.pem}; generation n in
+     * {@code issuing-n.pem}, {@code issuing-n-key.pem}, {@code crl-n.pem}.
+     */
+    private final class Generation {
+        final int number;
+        final X509Certificate cert;
+        final X500Name name;
+        final byte[] keyId;
+        final byte[] crlDp;
+        final List<X509Certificate> chain;
+        final ThreadLocal<ContentSigner> signers = new ThreadLocal<>();
+        volatile SigningKey key;
+        X509CRL cachedCrl;
+
+        Generation(int number, X509Certificate cert) throws PkiException {
+            this.number = number;
+            this.cert = cert;
+            this.chain = List.of(cert, root);
+            try {
+                X509CertificateHolder holder = new X509CertificateHolder(cert.getEncoded());
+                this.name = holder.getSubject();
+                this.keyId = CertificateTemplates.keyIdentifier(holder.getSubjectPublicKeyInfo());
+                this.crlDp = config.crlUrl() == null ? null
+                        : CertificateTemplates.crlDistributionPoint(crlUrl(config.crlUrl(), number));
+            } catch (IOException | CertificateException e) {
+                throw new PkiException(Reason.STORAGE, "issuing CA certificate is unreadable", e);
+            }
+        }
+
+        String keyAlias() {
+            return keyAlias(number);
+        }
+
+        static String keyAlias(int number) {
+            return number == 1 ? ISSUING : ISSUING + "-" + number;
+        }
+
+        Path crlFile() {
+            return dir.resolve(number == 1 ? "crl.pem" : "crl-" + number + ".pem");
+        }
+
+        SigningKey key() throws PkiException {
+            SigningKey k = key;
+            if (k == null) {
+                synchronized (this) {
+                    if (key == null) {
+                        key = keyStore().load(keyAlias(), cert);
+                    }
+                    k = key;
+                }
+            }
+            return k;
+        }
+
+        ContentSigner signer() throws PkiException {
+            ContentSigner s = signers.get();
+            if (s == null) {
+                s = contentSigner(key());
+                signers.set(s);
+            }
+            return s;
+        }
+    }
+
+    /** Where the CRL of an issuing generation is published: the CRL URL, with {@code /<n>} from generation 2 on. */
+    public static String crlUrl(String base, int generation) {
+        return generation == 1 ? base : base + "/" + generation;
+    }
+
+    static Path issuingCertFile(Path dir, int number) {
+        return dir.resolve(number == 1 ? "issuing.pem" : "issuing-" + number + ".pem");
+    }
 
     private SiteCa(Path dir, CaConfig config, CaSecrets secrets, Clock clock, X509Certificate root,
-                   X509Certificate issuing, JournalCertificateRegistry registry) throws PkiException {
+                   JournalCertificateRegistry registry) throws PkiException {
         this.dir = dir;
         this.config = config;
         this.secrets = secrets;
         this.clock = clock;
         this.root = root;
-        this.issuing = issuing;
-        this.caChain = List.of(issuing, root);
         this.registry = registry;
+        int currentNumber = config.currentGeneration();
         try {
-            X509CertificateHolder holder = new X509CertificateHolder(issuing.getEncoded());
-            this.issuerName = holder.getSubject();
-            this.issuerKeyId = CertificateTemplates.keyIdentifier(holder.getSubjectPublicKeyInfo());
-            this.crlDpExtension = config.crlUrl() == null ? null
-                    : CertificateTemplates.crlDistributionPoint(config.crlUrl());
+            for (int n = 1; n <= currentNumber; n++) {
+                Path f = issuingCertFile(dir, n);
+                if (Files.exists(f)) {
+                    generations.put(n, new Generation(n, PemCodec.parseCertificates(Files.readString(f)).get(0)));
+                }
+            }
         } catch (IOException | CertificateException e) {
-            throw new PkiException(Reason.STORAGE, "issuing CA certificate is unreadable", e);
+            throw new PkiException(Reason.STORAGE, "cannot read the issuing CA certificates: " + e.getMessage(), e);
+        }
+        this.current = generations.get(currentNumber);
+        if (current == null) {
+            throw new PkiException(Reason.STORAGE, "issuing CA generation " + currentNumber + " is missing");
         }
     }
 
@@ -207,7 +285,7 @@ public final class SiteCa implements CertificateAuthority, AutoCloseable {
             CaConfig config = new CaConfig(CaConfig.FORMAT_VERSION, options.kind(), options.trustDomain(),
                     options.keyType(), options.pkcs11Config() == null ? CaConfig.STORAGE_FILE : CaConfig.STORAGE_PKCS11,
                     options.pkcs11Config() == null ? null : options.pkcs11Config().toAbsolutePath().toString(),
-                    labels, options.crlUrl(), DEFAULT_CRL_VALIDITY_HOURS, now);
+                    labels, options.crlUrl(), DEFAULT_CRL_VALIDITY_HOURS, now, 1);
             SecureFiles.writeAtomically(tmp.resolve("ca.json"), JSON.writeValueAsBytes(config), false);
             Files.move(tmp, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             SecureFiles.fsyncDirectory(dataDir);
@@ -240,8 +318,7 @@ public final class SiteCa implements CertificateAuthority, AutoCloseable {
                 throw new PkiException(Reason.STORAGE, "unsupported CA format version " + config.formatVersion());
             }
             X509Certificate root = PemCodec.parseCertificates(Files.readString(dir.resolve("root.pem"))).get(0);
-            X509Certificate issuing = PemCodec.parseCertificates(Files.readString(dir.resolve("issuing.pem"))).get(0);
-            return new SiteCa(dir, config, secrets, clock, root, issuing,
+            return new SiteCa(dir, config, secrets, clock, root,
                     JournalCertificateRegistry.open(dir.resolve("registry.log")));
         } catch (IOException | CertificateException e) {
             throw new PkiException(Reason.STORAGE, "cannot read the CA in " + dir + ": " + e.getMessage(), e);
@@ -287,31 +364,9 @@ public final class SiteCa implements CertificateAuthority, AutoCloseable {
         return keyStore;
     }
 
-    private SigningKey issuingKey() throws PkiException {
-        SigningKey key = issuingKey;
-        if (key == null) {
-            synchronized (this) {
-                if (issuingKey == null) {
-                    issuingKey = keyStore().load(ISSUING, issuing);
-                }
-                key = issuingKey;
-            }
-        }
-        return key;
-    }
-
     /** Unlocks the issuing key now, so that a wrong passphrase or PIN is reported before any work. */
     public void unlock() throws PkiException {
-        issuingKey();
-    }
-
-    private ContentSigner signer() throws PkiException {
-        ContentSigner s = signers.get();
-        if (s == null) {
-            s = contentSigner(issuingKey());
-            signers.set(s);
-        }
-        return s;
+        current.key();
     }
 
     private static ContentSigner contentSigner(SigningKey key) throws PkiException {
@@ -368,8 +423,9 @@ public final class SiteCa implements CertificateAuthority, AutoCloseable {
         }
         ValidatedCsr csr = CsrValidator.validate(request.csrDer());
         Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
-        Instant issuerStart = issuing.getNotBefore().toInstant();
-        Instant issuerEnd = issuing.getNotAfter().toInstant();
+        Generation gen = current;
+        Instant issuerStart = gen.cert.getNotBefore().toInstant();
+        Instant issuerEnd = gen.cert.getNotAfter().toInstant();
         if (!issuerEnd.isAfter(now) || now.isBefore(issuerStart)) {
             throw new PkiException(Reason.KEY_UNAVAILABLE, "the issuing CA is not valid at " + now);
         }
@@ -383,21 +439,21 @@ public final class SiteCa implements CertificateAuthority, AutoCloseable {
         }
         String name = profile == CertificateProfile.SERVER ? request.name().toLowerCase(java.util.Locale.ROOT)
                 : request.name();
-        ContentSigner signer = signer();
+        ContentSigner signer = gen.signer();
         BigInteger serial = newSerial(registry);
         try {
             SubjectPublicKeyInfo spki = SubjectPublicKeyInfo.getInstance(csr.spkiDer());
             boolean rsa = "RSA".equals(csr.publicKey().getAlgorithm());
-            byte[] der = CertificateTemplates.endEntity(profile, issuerName, issuerKeyId, serial,
+            byte[] der = CertificateTemplates.endEntity(profile, gen.name, gen.keyId, serial,
                     CertificateTemplates.x509Time(notBefore), CertificateTemplates.x509Time(notAfter), name, sans, spki,
-                    crlDpExtension, rsa)
+                    gen.crlDp, rsa)
                     .build(signer).getEncoded();
             X509Certificate cert = Certificates.parse(der);
-            ProfileCheck.check(cert, profile, issuing, serial, csr.spkiDer(), sans,
-                    crlDpExtension != null && profile != CertificateProfile.PUBLISHER);
+            ProfileCheck.check(cert, profile, gen.cert, serial, csr.spkiDer(), sans,
+                    gen.crlDp != null && profile != CertificateProfile.PUBLISHER);
             registry.record(new RegistryEntry(serial, profile, name, request.role(), notBefore, notAfter, der, null,
                     null));
-            return new IssuedCertificate(cert, caChain);
+            return new IssuedCertificate(cert, gen.chain);
         } catch (IOException | CertificateException e) {
             throw new PkiException(Reason.INTERNAL, "cannot build the certificate", e);
         } finally {
@@ -413,9 +469,10 @@ public final class SiteCa implements CertificateAuthority, AutoCloseable {
                     "serial " + serial.toString(16) + " is a CA certificate; CA certificates are retired by rotation");
         }
         synchronized (crlLock) {
-            issuingKey();
+            Generation gen = entry.isPresent() ? generationOf(entry.get()) : current;
+            gen.key();
             RegistryEntry revoked = registry.revoke(serial, reason, clock.instant().truncatedTo(ChronoUnit.SECONDS));
-            regenerateCrl();
+            regenerateCrl(gen);
             return revoked;
         }
     }
@@ -424,41 +481,90 @@ public final class SiteCa implements CertificateAuthority, AutoCloseable {
     public List<RegistryEntry> revokeAll(CertificateProfile profile, String name, RevocationReason reason)
             throws PkiException {
         synchronized (crlLock) {
-            issuingKey();
             Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
-            List<RegistryEntry> done = new ArrayList<>();
+            List<RegistryEntry> due = new ArrayList<>();
+            Set<Generation> affected = new LinkedHashSet<>();
             for (RegistryEntry e : registry.findByName(profile, name)) {
                 if (!e.revoked() && e.notAfter().isAfter(now)) {
-                    done.add(registry.revoke(e.serial(), reason, now));
+                    due.add(e);
+                    affected.add(generationOf(e));
                 }
             }
-            if (done.isEmpty()) {
+            if (due.isEmpty()) {
                 throw new PkiException(Reason.NOT_FOUND, "no unrevoked, unexpired " + profile.cliName()
                         + " certificate for '" + name + "'");
             }
-            regenerateCrl();
+            for (Generation g : affected) {
+                g.key();
+            }
+            List<RegistryEntry> done = new ArrayList<>();
+            for (RegistryEntry e : due) {
+                done.add(registry.revoke(e.serial(), reason, now));
+            }
+            for (Generation g : affected) {
+                regenerateCrl(g);
+            }
             return done;
         }
     }
 
+    /** The issuing generation that signed a registry entry (by the issuer name in its DER). */
+    private Generation generationOf(RegistryEntry entry) throws PkiException {
+        try {
+            return generationOf(Certificates.parse(entry.der()));
+        } catch (CertificateException e) {
+            throw new PkiException(Reason.STORAGE, "registry entry " + entry.serial().toString(16) + " is unreadable",
+                    e);
+        }
+    }
+
+    private Generation generationOf(X509Certificate cert) throws PkiException {
+        for (Generation g : generations.values()) {
+            if (g.cert.getSubjectX500Principal().equals(cert.getIssuerX500Principal())) {
+                return g;
+            }
+        }
+        throw new PkiException(Reason.NOT_FOUND, "certificate " + cert.getSerialNumber().toString(16)
+                + " was not issued by this CA");
+    }
+
+    /** The issuing CA certificate that signed this certificate, or null when none of this CA's did. */
+    public X509Certificate issuerOf(X509Certificate cert) {
+        for (Generation g : generations.values()) {
+            if (g.cert.getSubjectX500Principal().equals(cert.getIssuerX500Principal())) {
+                return g.cert;
+            }
+        }
+        return null;
+    }
+
     @Override
     public X509CRL crl() throws PkiException {
+        return crl(current.number);
+    }
+
+    /** The current CRL of one issuing generation, regenerated first when past half its validity. */
+    public X509CRL crl(int generation) throws PkiException {
+        Generation gen = generations.get(generation);
+        if (gen == null) {
+            throw new PkiException(Reason.NOT_FOUND, "no issuing CA generation " + generation);
+        }
         synchronized (crlLock) {
             Instant now = clock.instant();
-            if (cachedCrl == null) {
-                Path file = dir.resolve("crl.pem");
+            if (gen.cachedCrl == null) {
+                Path file = gen.crlFile();
                 if (Files.exists(file)) {
                     try {
-                        cachedCrl = PemCodec.parseCrl(Files.readString(file));
+                        gen.cachedCrl = PemCodec.parseCrl(Files.readString(file));
                     } catch (IOException | CRLException e) {
-                        cachedCrl = null;
+                        gen.cachedCrl = null;
                     }
                 }
             }
-            if (cachedCrl == null || crlDue(cachedCrl, now)) {
-                regenerateCrl();
+            if (gen.cachedCrl == null || crlDue(gen.cachedCrl, now)) {
+                regenerateCrl(gen);
             }
-            return cachedCrl;
+            return gen.cachedCrl;
         }
     }
 
@@ -470,12 +576,12 @@ public final class SiteCa implements CertificateAuthority, AutoCloseable {
         return !now.isBefore(half) || now.isBefore(thisUpdate);
     }
 
-    private void regenerateCrl() throws PkiException {
+    private void regenerateCrl(Generation gen) throws PkiException {
         BigInteger number = BigInteger.ONE;
-        X509CRL previous = cachedCrl;
-        if (previous == null && Files.exists(dir.resolve("crl.pem"))) {
+        X509CRL previous = gen.cachedCrl;
+        if (previous == null && Files.exists(gen.crlFile())) {
             try {
-                previous = PemCodec.parseCrl(Files.readString(dir.resolve("crl.pem")));
+                previous = PemCodec.parseCrl(Files.readString(gen.crlFile()));
             } catch (IOException | CRLException e) {
                 previous = null;
             }
@@ -485,19 +591,98 @@ public final class SiteCa implements CertificateAuthority, AutoCloseable {
         }
         List<RegistryEntry> revoked = new ArrayList<>();
         for (RegistryEntry e : registry.revoked()) {
-            if (e.profile() != null) {
+            if (e.profile() != null && generationOf(e) == gen) {
                 revoked.add(e);
             }
         }
         Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
-        X509CRL crl = buildCrl(issuerName, issuerKeyId, issuingKey(), revoked, now,
+        X509CRL crl = buildCrl(gen.name, gen.keyId, gen.key(), revoked, now,
                 Duration.ofHours(config.crlValidityHours()), number);
         try {
-            SecureFiles.writeAtomically(dir.resolve("crl.pem"), PemCodec.crl(crl), false);
+            SecureFiles.writeAtomically(gen.crlFile(), PemCodec.crl(crl), false);
         } catch (IOException e) {
             throw new PkiException(Reason.STORAGE, "cannot write the CRL", e);
         }
-        cachedCrl = crl;
+        gen.cachedCrl = crl;
+    }
+
+    /**
+     * Rotates the issuing CA: a new key and certificate ("Siteward Issuing CA n+1", signed by the root, which must be
+     * present) become current; certificates are issued by it from now on, while the previous generations stay trusted
+     * (and keep their CRLs) until they expire, so devices move over at their normal renewal. The new generation is
+     * committed by rewriting {@code ca.json} last; a crash before that leaves the old generation current.
+     *
+     * @return the new generation's number
+     */
+    public int rotate() throws PkiException {
+        synchronized (crlLock) {
+            if (!rootKeyPresent()) {
+                throw new PkiException(Reason.KEY_UNAVAILABLE, "rotating the issuing CA needs the root key, which is "
+                        + "kept offline; bring it back first");
+            }
+            SigningKey rootKey = keyStore().load(ROOT, root);
+            int next = current.number + 1;
+            String alias = Generation.keyAlias(next);
+            try {
+                Files.deleteIfExists(dir.resolve(alias + "-key.pem"));
+            } catch (IOException e) {
+                throw new PkiException(Reason.STORAGE, "cannot clear a half-made generation " + next, e);
+            }
+            CaKeyStore keys = keyStore();
+            SigningKey key = keys.generate(alias, config.keyType());
+            Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
+            Instant end = now.plus(CaInitOptions.DEFAULT_ISSUING_TTL);
+            if (end.isAfter(root.getNotAfter().toInstant())) {
+                end = root.getNotAfter().toInstant();
+            }
+            SubjectPublicKeyInfo spki = SubjectPublicKeyInfo.getInstance(key.publicKey().getEncoded());
+            X500Name rootName = X500Name.getInstance(root.getSubjectX500Principal().getEncoded());
+            String prefix = config.kind() == CaKind.PUBLISHER ? "Siteward Publisher" : "Siteward";
+            X509Certificate cert;
+            try {
+                cert = sign(CertificateTemplates.ca(rootName, CertificateTemplates.keyIdentifier(
+                                SubjectPublicKeyInfo.getInstance(root.getPublicKey().getEncoded())),
+                        CertificateTemplates.commonName(prefix + " Issuing CA " + next, config.trustDomain()),
+                        randomSerial(), Date.from(now.minus(BACKDATE)), Date.from(end), spki, 0), rootKey);
+            } catch (org.bouncycastle.cert.CertIOException e) {
+                throw new PkiException(Reason.INTERNAL, "cannot build the new issuing CA certificate", e);
+            }
+            keys.store(alias, key, cert);
+            try {
+                SecureFiles.writeAtomically(issuingCertFile(dir, next), PemCodec.certificates(List.of(cert)), false);
+                registry.record(new RegistryEntry(cert.getSerialNumber(), null, "issuing-" + next, null,
+                        cert.getNotBefore().toInstant(), cert.getNotAfter().toInstant(), cert.getEncoded(), null,
+                        null));
+                Generation gen = new Generation(next, cert);
+                gen.key = key;
+                CaConfig updated = config.withGeneration(next);
+                generations.put(next, gen);
+                regenerateCrl(gen);
+                SecureFiles.writeAtomically(dir.resolve("ca.json"), JSON.writeValueAsBytes(updated), false);
+                config = updated;
+                current = gen;
+                return next;
+            } catch (IOException | CertificateException e) {
+                generations.remove(next);
+                throw new PkiException(Reason.STORAGE, "cannot rotate the issuing CA: " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /** The issuing CA generations still trusted (not expired), the current one first. */
+    public List<X509Certificate> issuingCertificates() {
+        Generation cur = current;
+        Instant now = clock.instant();
+        List<X509Certificate> out = new ArrayList<>();
+        out.add(cur.cert);
+        generations.values().stream().filter(g -> g != cur && g.cert.getNotAfter().toInstant().isAfter(now))
+                .sorted((x, y) -> Integer.compare(y.number, x.number)).forEach(g -> out.add(g.cert));
+        return out;
+    }
+
+    /** The current issuing generation's number. */
+    public int issuingGeneration() {
+        return current.number;
     }
 
     static BigInteger crlNumber(X509CRL crl) {
@@ -607,7 +792,7 @@ public final class SiteCa implements CertificateAuthority, AutoCloseable {
 
     @Override
     public List<X509Certificate> caChain() {
-        return caChain;
+        return current.chain;
     }
 
     @Override
@@ -615,8 +800,9 @@ public final class SiteCa implements CertificateAuthority, AutoCloseable {
         return root;
     }
 
+    /** The current issuing CA certificate. */
     public X509Certificate issuingCertificate() {
-        return issuing;
+        return current.cert;
     }
 
     @Override
