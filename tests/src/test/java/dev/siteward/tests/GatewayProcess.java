@@ -1,0 +1,137 @@
+package dev.siteward.tests;
+
+import dev.siteward.tests.Processes.Result;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The packaged gateway ({@code siteward serve}) running in its own process on free ports, in a data dir of its own.
+ * Started by {@link #start}, ready once it printed {@code siteward: listening enroll=<port> device=<port>}, stopped
+ * with SIGTERM by {@link #close}. Its stderr goes to {@code gateway.err} in the data dir's parent for diagnosis.
+ */
+final class GatewayProcess implements AutoCloseable {
+
+    private static final Pattern LISTENING = Pattern.compile("siteward: listening enroll=(\\d+) device=(\\d+).*");
+
+    private final Process process;
+    private final Path dataDir;
+    private final Path workDir;
+    private final int enrollPort;
+    private final int devicePort;
+
+    private GatewayProcess(Process process, Path dataDir, int enrollPort, int devicePort) {
+        this.process = process;
+        this.dataDir = dataDir;
+        this.workDir = dataDir.toAbsolutePath().getParent();
+        this.enrollPort = enrollPort;
+        this.devicePort = devicePort;
+    }
+
+    /** Starts the gateway in {@code dataDir} (created with its site CA on first start) and waits until it listens. */
+    static GatewayProcess start(Path dataDir) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(Processes.siteward("serve", "--data-dir", dataDir.toString(),
+                "--enroll-port", "0", "--device-port", "0"));
+        cmd.removeIf(a -> a.equals("-XX:TieredStopAtLevel=1"));
+        Path err = dataDir.toAbsolutePath().getParent().resolve("gateway.err");
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(err.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
+        pb.environment().remove("SITEWARD_CA_PASSPHRASE");
+        pb.environment().remove("SITEWARD_PKCS11_PIN");
+        pb.environment().remove("SITEWARD_HOME");
+        Process p = pb.start();
+        CompletableFuture<Matcher> ready = new CompletableFuture<>();
+        Thread reader = new Thread(() -> {
+            // reads stdout to the end, so the gateway never blocks on a full pipe
+            try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(),
+                    StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = out.readLine()) != null) {
+                    Matcher m = LISTENING.matcher(line.strip());
+                    if (m.matches()) {
+                        ready.complete(m);
+                    }
+                }
+            } catch (IOException ignored) {
+                // the process ended
+            }
+            ready.complete(null);
+        }, "gateway-stdout");
+        reader.setDaemon(true);
+        reader.start();
+        Matcher m;
+        try {
+            m = ready.get(90, TimeUnit.SECONDS);
+        } catch (TimeoutException | java.util.concurrent.ExecutionException e) {
+            m = null;
+        }
+        if (m == null) {
+            p.destroyForcibly();
+            throw new AssertionError("gateway did not start; stderr:\n" + (Files.exists(err) ? Files.readString(err)
+                    : "(none)"));
+        }
+        return new GatewayProcess(p, dataDir, Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)));
+    }
+
+    int enrollPort() {
+        return enrollPort;
+    }
+
+    int devicePort() {
+        return devicePort;
+    }
+
+    /** The enrollment URL as a device on this host is given it. */
+    URI enrollUrl() {
+        return URI.create("https://localhost:" + enrollPort);
+    }
+
+    /** Runs a {@code siteward} command against this gateway's data dir ({@code --data-dir} appended). */
+    Result siteward(String... args) {
+        List<String> all = new ArrayList<>(List.of(args));
+        all.add("--data-dir");
+        all.add(dataDir.toString());
+        return Processes.run(workDir, Map.of(), Processes.siteward(all.toArray(new String[0])));
+    }
+
+    /** {@code siteward token create}: a one-time enrollment token for the device id. */
+    String token(String deviceId, String labels) {
+        Result r = labels == null ? siteward("token", "create", "--device-id", deviceId)
+                : siteward("token", "create", "--device-id", deviceId, "--labels", labels);
+        if (r.exitCode() != 0) {
+            throw new AssertionError("token create failed: " + r.both());
+        }
+        return r.stdout().strip();
+    }
+
+    /** The {@code sha256:<hex>} root fingerprint from {@code siteward ca show}. */
+    String rootFingerprint() {
+        Result r = siteward("ca", "show");
+        Matcher m = Pattern.compile("(?m)^root (sha256:[0-9a-f]{64})$").matcher(r.stdout());
+        if (r.exitCode() != 0 || !m.find()) {
+            throw new AssertionError("ca show printed no root fingerprint: " + r.both());
+        }
+        return m.group(1);
+    }
+
+    /** Stops the gateway with SIGTERM (graceful shutdown), forcibly after 20 s. */
+    @Override
+    public void close() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(20, TimeUnit.SECONDS)) {
+            process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+}
