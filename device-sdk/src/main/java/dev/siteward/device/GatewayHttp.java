@@ -112,7 +112,16 @@ final class GatewayHttp {
                 }
             }
         }
-        String m = e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
+        String m;
+        if (e instanceof java.net.http.HttpConnectTimeoutException) {
+            m = "connect timed out";
+        } else if (e instanceof java.net.http.HttpTimeoutException) {
+            m = "no answer within " + REQUEST_TIMEOUT.toSeconds() + " s";
+        } else if (e instanceof java.net.ConnectException) {
+            m = "connection refused";
+        } else {
+            m = e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
+        }
         return new DeviceException(Reason.UNREACHABLE, "gateway " + hostPort(uri) + " unreachable: " + m, e);
     }
 
