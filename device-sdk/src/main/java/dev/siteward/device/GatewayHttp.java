@@ -39,7 +39,8 @@ final class GatewayHttp {
     static HttpClient client(KeyManager[] keyManagers, TrustManager trustManager) {
         try {
             SSLContext ctx = SSLContext.getInstance("TLS");
-            ctx.init(keyManagers, new TrustManager[] {trustManager}, null);
+            // no key managers means no client certificate: never the JVM's default key store
+            ctx.init(keyManagers == null ? new KeyManager[0] : keyManagers, new TrustManager[] {trustManager}, null);
             SSLParameters params = new SSLParameters();
             params.setProtocols(new String[] {"TLSv1.3", "TLSv1.2"});
             return HttpClient.newBuilder().sslContext(ctx).sslParameters(params).connectTimeout(CONNECT_TIMEOUT)
