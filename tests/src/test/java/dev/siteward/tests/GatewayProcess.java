@@ -126,6 +126,38 @@ final class GatewayProcess implements AutoCloseable {
         return m.group(1);
     }
 
+    /**
+     * Calls the running gateway's admin API ({@code https://localhost:<device port>/v1/admin/...}) in-process with
+     * the first admin credential from the data dir ({@code admin/admin.pem}, {@code admin-key.pem}, {@code root.pem}),
+     * for tests that need to know when an admin action took effect to the millisecond.
+     */
+    java.net.http.HttpResponse<String> admin(String method, String path, String json) throws Exception {
+        Path admin = dataDir.resolve("admin");
+        java.security.PrivateKey key = dev.siteward.pki.KeyMaterial.readPrivateKey(
+                Files.readString(admin.resolve("admin-key.pem")));
+        List<java.security.cert.X509Certificate> chain = dev.siteward.pki.PemCodec.parseCertificates(
+                Files.readString(admin.resolve("admin.pem")));
+        java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
+        ks.load(null, null);
+        ks.setKeyEntry("admin", key, new char[0], chain.toArray(new java.security.cert.Certificate[0]));
+        javax.net.ssl.KeyManagerFactory kmf = javax.net.ssl.KeyManagerFactory.getInstance("PKIX");
+        kmf.init(ks, new char[0]);
+        java.security.KeyStore trust = java.security.KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        trust.setCertificateEntry("root", dev.siteward.pki.PemCodec.parseCertificates(
+                Files.readString(admin.resolve("root.pem"))).get(0));
+        javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance("PKIX");
+        tmf.init(trust);
+        javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+        ctx.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+        java.net.http.HttpClient client = java.net.http.HttpClient.newBuilder().sslContext(ctx)
+                .version(java.net.http.HttpClient.Version.HTTP_1_1).build();
+        return client.send(java.net.http.HttpRequest.newBuilder(URI.create("https://localhost:" + devicePort
+                + "/v1/admin/" + path)).header("Content-Type", "application/json")
+                .method(method, java.net.http.HttpRequest.BodyPublishers.ofString(json)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+    }
+
     /** Stops the gateway with SIGTERM (graceful shutdown), forcibly after 20 s. */
     @Override
     public void close() throws InterruptedException {
