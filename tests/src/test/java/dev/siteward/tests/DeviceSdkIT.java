@@ -216,13 +216,7 @@ class DeviceSdkIT {
     @Order(5)
     void theCliEnrollsShowsStatusRenewsAndReportsRevocationAsAPackagedJar() throws Exception {
         Path cliDir = work.resolve("cli-device");
-        String token = gateway.token("sensor-3", "class=sensor");
-
-        Result badPin = device("enroll", "--gateway", gateway.enrollUrl().toString(), "--token", token,
-                "--ca-fingerprint", "sha256:nothex", "--dir", cliDir.toString());
-        assertEquals(2, badPin.exitCode(), badPin.both());
-        assertEquals(1, badPin.stderr().strip().lines().count(), badPin.stderr());
-        assertFalse(badPin.stderr().contains("Exception"), badPin.stderr());
+        String token = gateway.tokenFromCli("sensor-3", "class=sensor");
 
         Result wrongPin = device("enroll", "--gateway", gateway.enrollUrl().toString(), "--token", token,
                 "--ca-fingerprint", "sha256:" + "cd".repeat(32), "--dir", cliDir.toString());
@@ -257,6 +251,47 @@ class DeviceSdkIT {
                 .getSerialNumber().toString(16), "a refused renewal keeps the working credential");
     }
 
+    @Test
+    @Order(6)
+    void theCliEnrollsAndRenewsWithItsKeyInASoftHsmTokenAndUsesItForMtls() throws Exception {
+        Tools.require("softhsm2-util", "softhsm2");
+        Path hsm = Files.createDirectories(work.resolve("softhsm"));
+        Path tokens = Files.createDirectories(hsm.resolve("tokens"));
+        Path conf = Files.writeString(hsm.resolve("softhsm2.conf"), "directories.tokendir = " + tokens
+                + "\nobjectstore.backend = file\nlog.level = ERROR\n");
+        Map<String, String> env = Map.of("SOFTHSM2_CONF", conf.toString());
+        Result init = Processes.run(work, env, List.of("softhsm2-util", "--init-token", "--free", "--label", "dev",
+                "--pin", "1234-pin", "--so-pin", "5678-so"));
+        assertEquals(0, init.exitCode(), init.both());
+        Path config = Files.writeString(hsm.resolve("pkcs11.cfg"), String.join("\n",
+                "name = SitewardDeviceIT", "library = /usr/lib/softhsm/libsofthsm2.so", "slotListIndex = 0",
+                "attributes(generate, CKO_PRIVATE_KEY, *) = {", "  CKA_TOKEN = true", "  CKA_SENSITIVE = true",
+                "  CKA_EXTRACTABLE = false", "}", "attributes(generate, CKO_PUBLIC_KEY, *) = {", "  CKA_TOKEN = true",
+                "}", ""));
+        Path pinFile = Files.writeString(hsm.resolve("pin"), "1234-pin\n");
+        Path hsmDir = work.resolve("hsm-device");
+
+        Result enrolled = deviceWithEnv(env, "enroll", "--gateway", gateway.enrollUrl().toString(), "--token",
+                gateway.token("camera-9", null), "--ca-fingerprint", fingerprint, "--dir", hsmDir.toString(),
+                "--pkcs11-config", config.toString(), "--pin-file", pinFile.toString());
+        assertEquals(0, enrolled.exitCode(), enrolled.both());
+        assertFalse(Files.exists(hsmDir.resolve("keys")), "no key file when the key is in the token");
+
+        Result status = deviceWithEnv(env, "status", "--dir", hsmDir.toString(), "--json", "--pin-file",
+                pinFile.toString());
+        assertEquals(0, status.exitCode(), status.both());
+        JsonNode s = JSON.readTree(status.stdout());
+        assertEquals("pkcs11", s.path("keyType").asText());
+        assertEquals("camera-9", s.path("gateway").path("whoami").path("id").asText(), status.stdout());
+
+        Result renewed = deviceWithEnv(env, "renew", "--dir", hsmDir.toString(), "--pin-file", pinFile.toString());
+        assertEquals(0, renewed.exitCode(), renewed.both());
+        JsonNode after = JSON.readTree(deviceWithEnv(env, "status", "--dir", hsmDir.toString(), "--json",
+                "--pin-file", pinFile.toString()).stdout());
+        assertNotEquals(s.path("serial").asText(), after.path("serial").asText());
+        assertEquals(after.path("serial").asText(), after.path("gateway").path("whoami").path("serial").asText());
+    }
+
     JsonNode statusJson(Path cliDir) throws IOException {
         Result r = device("status", "--dir", cliDir.toString(), "--json");
         assertEquals(0, r.exitCode(), r.both());
@@ -264,6 +299,10 @@ class DeviceSdkIT {
     }
 
     static Result device(String... args) {
+        return deviceWithEnv(Map.of(), args);
+    }
+
+    static Result deviceWithEnv(Map<String, String> env, String... args) {
         String jar = System.getProperty("siteward.device.jar");
         if (jar == null || !Files.exists(Path.of(jar))) {
             throw new AssertionError("device jar not found at " + jar + " (run through mvn verify)");
@@ -271,6 +310,6 @@ class DeviceSdkIT {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-jar", jar));
         cmd.addAll(List.of(args));
-        return Processes.run(work, Map.of(), cmd);
+        return Processes.run(work, env, cmd);
     }
 }

@@ -31,6 +31,7 @@ final class GatewayProcess implements AutoCloseable {
     private final Path workDir;
     private final int enrollPort;
     private final int devicePort;
+    private java.net.http.HttpClient adminClient;
 
     private GatewayProcess(Process process, Path dataDir, int enrollPort, int devicePort) {
         this.process = process;
@@ -106,14 +107,39 @@ final class GatewayProcess implements AutoCloseable {
         return Processes.run(workDir, Map.of(), Processes.siteward(all.toArray(new String[0])));
     }
 
-    /** {@code siteward token create}: a one-time enrollment token for the device id. */
-    String token(String deviceId, String labels) {
+    /** {@code siteward token create} (the operator's command): a one-time enrollment token for the device id. */
+    String tokenFromCli(String deviceId, String labels) {
         Result r = labels == null ? siteward("token", "create", "--device-id", deviceId)
                 : siteward("token", "create", "--device-id", deviceId, "--labels", labels);
         if (r.exitCode() != 0) {
             throw new AssertionError("token create failed: " + r.both());
         }
         return r.stdout().strip();
+    }
+
+    /**
+     * A one-time enrollment token from the admin API ({@code POST /v1/admin/tokens}, what {@code token create} calls
+     * on a running gateway), without starting a JVM per token. {@code labels}: {@code k=v,...} or null.
+     */
+    String token(String deviceId, String labels) throws Exception {
+        StringBuilder json = new StringBuilder("{\"deviceId\":\"" + deviceId + "\"");
+        if (labels != null) {
+            json.append(",\"labels\":{");
+            String sep = "";
+            for (String kv : labels.split(",")) {
+                String[] p = kv.split("=", 2);
+                json.append(sep).append('"').append(p[0]).append("\":\"").append(p[1]).append('"');
+                sep = ",";
+            }
+            json.append('}');
+        }
+        json.append('}');
+        var r = admin("POST", "tokens", json.toString());
+        Matcher m = Pattern.compile("\"token\"\\s*:\\s*\"([^\"]+)\"").matcher(r.body());
+        if (r.statusCode() != 200 || !m.find()) {
+            throw new AssertionError("token creation failed: " + r.statusCode() + " " + r.body());
+        }
+        return m.group(1);
     }
 
     /** The {@code sha256:<hex>} root fingerprint from {@code siteward ca show}. */
@@ -132,6 +158,16 @@ final class GatewayProcess implements AutoCloseable {
      * for tests that need to know when an admin action took effect to the millisecond.
      */
     java.net.http.HttpResponse<String> admin(String method, String path, String json) throws Exception {
+        if (adminClient == null) {
+            adminClient = adminClient();
+        }
+        return adminClient.send(java.net.http.HttpRequest.newBuilder(URI.create("https://localhost:" + devicePort
+                + "/v1/admin/" + path)).header("Content-Type", "application/json")
+                .method(method, java.net.http.HttpRequest.BodyPublishers.ofString(json)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+    }
+
+    private java.net.http.HttpClient adminClient() throws Exception {
         Path admin = dataDir.resolve("admin");
         java.security.PrivateKey key = dev.siteward.pki.KeyMaterial.readPrivateKey(
                 Files.readString(admin.resolve("admin-key.pem")));
@@ -150,12 +186,8 @@ final class GatewayProcess implements AutoCloseable {
         tmf.init(trust);
         javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
         ctx.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
-        java.net.http.HttpClient client = java.net.http.HttpClient.newBuilder().sslContext(ctx)
+        return java.net.http.HttpClient.newBuilder().sslContext(ctx)
                 .version(java.net.http.HttpClient.Version.HTTP_1_1).build();
-        return client.send(java.net.http.HttpRequest.newBuilder(URI.create("https://localhost:" + devicePort
-                + "/v1/admin/" + path)).header("Content-Type", "application/json")
-                .method(method, java.net.http.HttpRequest.BodyPublishers.ofString(json)).build(),
-                java.net.http.HttpResponse.BodyHandlers.ofString());
     }
 
     /** Stops the gateway with SIGTERM (graceful shutdown), forcibly after 20 s. */
