@@ -165,7 +165,8 @@ class DeviceSdkIT {
             assertTrue(closed > 0, "the gateway sent data instead of closing the connection");
             long fromRequest = TimeUnit.NANOSECONDS.toMillis(closed - revokeSent);
             System.out.printf("revocation: open keep-alive connection closed %d ms after the revoke request was sent "
-                    + "(%d ms after its answer)%n", fromRequest, TimeUnit.NANOSECONDS.toMillis(closed - revokeAnswered));
+                    + "(%d ms after its answer)%n", fromRequest,
+                    TimeUnit.NANOSECONDS.toMillis(closed - revokeAnswered));
             assertTrue(fromRequest <= 1000, "open connection closed only " + fromRequest
                     + " ms after the revocation was requested");
         }

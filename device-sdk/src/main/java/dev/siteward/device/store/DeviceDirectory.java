@@ -89,7 +89,8 @@ public final class DeviceDirectory {
     public AutoCloseable lock() throws DeviceException {
         create();
         try {
-            FileChannel ch = FileChannel.open(dir.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            FileChannel ch = FileChannel.open(dir.resolve(".lock"), StandardOpenOption.CREATE,
+                    StandardOpenOption.WRITE);
             FileLock lock;
             try {
                 lock = ch.tryLock();
