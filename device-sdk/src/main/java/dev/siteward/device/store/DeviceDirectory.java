@@ -74,6 +74,7 @@ public final class DeviceDirectory {
 
     /** Creates the directory (0700) when missing. */
     public void create() throws DeviceException {
+        requireDirectoryOrAbsent();
         try {
             SecureFiles.createPrivateDirectory(dir);
         } catch (IOException e) {
@@ -112,8 +113,16 @@ public final class DeviceDirectory {
         }
     }
 
+    private void requireDirectoryOrAbsent() throws DeviceException {
+        if (Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw new DeviceException(Reason.BAD_INPUT, dir + " is a file, not a device directory (at the repository "
+                    + "root ./siteward-device is the launcher): pass --dir DIR");
+        }
+    }
+
     /** Reads the committed state. */
     public DeviceState load() throws DeviceException {
+        requireDirectoryOrAbsent();
         byte[] bytes;
         try {
             bytes = Files.readAllBytes(stateFile());

@@ -107,6 +107,14 @@ class DeviceDirectoryTest {
     }
 
     @Test
+    void aFileWhereTheDirectoryShouldBeIsBadInputNotAStorageFailure() throws Exception {
+        Path file = Files.writeString(tmp.resolve("siteward-device"), "#!/usr/bin/env bash\n");
+        DeviceDirectory dir = new DeviceDirectory(file);
+        assertEquals(DeviceException.Reason.BAD_INPUT, assertThrows(DeviceException.class, dir::load).reason());
+        assertEquals(DeviceException.Reason.BAD_INPUT, assertThrows(DeviceException.class, dir::create).reason());
+    }
+
+    @Test
     void keyReferencesAcceptOnlyKnownTypesAndPlainNames() {
         assertThrows(IllegalArgumentException.class, () -> new KeyReference("jks", "k"));
         assertThrows(IllegalArgumentException.class, () -> new KeyReference(KeyReference.PKCS12, "../etc/passwd"));
