@@ -1,0 +1,157 @@
+package dev.siteward.device;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.siteward.device.DeviceException.Reason;
+import dev.siteward.device.trust.UntrustedChainException;
+import dev.siteward.pki.est.EstCodec;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.security.GeneralSecurityException;
+import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import javax.net.ssl.KeyManager;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLParameters;
+import javax.net.ssl.TrustManager;
+
+/**
+ * HTTP to the gateway over TLS 1.2/1.3 with the JDK client: builds clients from key and trust managers, sends, and
+ * turns every failure into a {@link DeviceException} whose reason separates security refusals (401/403, a server
+ * that is not the pinned site, a refused client certificate) from transport failures (unreachable, 5xx, 429).
+ */
+final class GatewayHttp {
+
+    static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(10);
+    static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    private GatewayHttp() {
+    }
+
+    static HttpClient client(KeyManager[] keyManagers, TrustManager trustManager) {
+        try {
+            SSLContext ctx = SSLContext.getInstance("TLS");
+            // no key managers means no client certificate: never the JVM's default key store
+            ctx.init(keyManagers == null ? new KeyManager[0] : keyManagers, new TrustManager[] {trustManager}, null);
+            SSLParameters params = new SSLParameters();
+            params.setProtocols(new String[] {"TLSv1.3", "TLSv1.2"});
+            return HttpClient.newBuilder().sslContext(ctx).sslParameters(params).connectTimeout(CONNECT_TIMEOUT)
+                    .version(HttpClient.Version.HTTP_1_1).followRedirects(HttpClient.Redirect.NEVER).build();
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("TLS is not available in this JVM", e);
+        }
+    }
+
+    static HttpRequest.Builder request(URI base, String path) {
+        return HttpRequest.newBuilder(base.resolve(path)).timeout(REQUEST_TIMEOUT);
+    }
+
+    /** Sends and returns the response when it is 2xx; anything else becomes a {@link DeviceException}. */
+    static HttpResponse<byte[]> send(HttpClient client, HttpRequest request) throws DeviceException {
+        HttpResponse<byte[]> response;
+        try {
+            response = client.send(request, HttpResponse.BodyHandlers.ofByteArray());
+        } catch (IOException e) {
+            throw classify(e, request.uri());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new DeviceException(Reason.UNREACHABLE, "interrupted while calling " + request.uri(), e);
+        }
+        int status = response.statusCode();
+        if (status >= 200 && status < 300) {
+            return response;
+        }
+        String code = null;
+        String message = null;
+        try {
+            JsonNode body = JSON.readTree(response.body());
+            code = body.path("code").isTextual() ? body.path("code").asText() : null;
+            message = body.path("message").isTextual() ? body.path("message").asText() : null;
+        } catch (IOException | RuntimeException ignored) {
+            // not a JSON error body
+        }
+        String what = request.method() + " " + request.uri().getPath() + ": gateway answered " + status
+                + (code == null ? "" : " " + code) + (message == null ? "" : " (" + message + ")");
+        if (status == 401 || status == 403) {
+            throw new DeviceException(Reason.REFUSED, what, code, null, null);
+        }
+        if (status == 429) {
+            Duration after = response.headers().firstValue("Retry-After").map(GatewayHttp::seconds).orElse(null);
+            throw new DeviceException(Reason.RATE_LIMITED, what, code, after, null);
+        }
+        if (status >= 500) {
+            throw new DeviceException(Reason.UNREACHABLE, what, code, null, null);
+        }
+        throw new DeviceException(Reason.REJECTED, what, code, null, null);
+    }
+
+    static DeviceException classify(IOException e, URI uri) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof UntrustedChainException u) {
+                return new DeviceException(Reason.UNTRUSTED_GATEWAY, "refusing " + hostPort(uri) + ": "
+                        + u.getMessage(), e);
+            }
+        }
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SSLException s && s.getMessage() != null) {
+                String m = s.getMessage().toLowerCase(Locale.ROOT);
+                if (m.contains("no subject alternative") || m.contains("no name matching")) {
+                    return new DeviceException(Reason.UNTRUSTED_GATEWAY, "refusing " + hostPort(uri)
+                            + ": its certificate does not name this host (" + s.getMessage() + ")", e);
+                }
+                if (m.contains("alert")) {
+                    return new DeviceException(Reason.REFUSED, hostPort(uri) + " refused the TLS handshake ("
+                            + s.getMessage() + "): the device certificate is not accepted", e);
+                }
+            }
+        }
+        String m;
+        if (e instanceof java.net.http.HttpConnectTimeoutException) {
+            m = "connect timed out";
+        } else if (e instanceof java.net.http.HttpTimeoutException) {
+            m = "no answer within " + REQUEST_TIMEOUT.toSeconds() + " s";
+        } else if (e instanceof java.net.ConnectException) {
+            m = "connection refused";
+        } else {
+            m = e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
+        }
+        return new DeviceException(Reason.UNREACHABLE, "gateway " + hostPort(uri) + " unreachable: " + m, e);
+    }
+
+    static List<X509Certificate> certsOnly(HttpResponse<byte[]> response) throws DeviceException {
+        try {
+            return EstCodec.parseCertsOnly(EstCodec.decodeBase64(response.body()));
+        } catch (CertificateException | IllegalArgumentException e) {
+            throw new DeviceException(Reason.PROTOCOL, response.request().uri().getPath()
+                    + ": unreadable certs-only answer: " + e.getMessage(), e);
+        }
+    }
+
+    static JsonNode json(HttpResponse<byte[]> response) throws DeviceException {
+        try {
+            return JSON.readTree(response.body());
+        } catch (IOException e) {
+            throw new DeviceException(Reason.PROTOCOL, response.request().uri().getPath() + ": unreadable JSON", e);
+        }
+    }
+
+    static String hostPort(URI uri) {
+        return uri.getHost() + ":" + uri.getPort();
+    }
+
+    private static Duration seconds(String value) {
+        try {
+            return Duration.ofSeconds(Math.max(0, Long.parseLong(value.strip())));
+        } catch (NumberFormatException e) {
+            return null;
+        }
+    }
+}

@@ -1,0 +1,63 @@
+package dev.siteward.device.trust;
+
+import java.security.cert.CertificateException;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.List;
+import javax.net.ssl.X509TrustManager;
+
+/**
+ * Accepts a server only when its presented chain validates (PKIX, serverAuth, at the clock's time) to the site root
+ * whose fingerprint the device pinned. The root is one the caller already holds (from {@code /cacerts} at
+ * enrollment, or the device directory afterwards) or a self-signed root the server presents itself; in both cases
+ * its SHA-256 fingerprint must equal the pin. Nothing else is ever trusted: not the JDK's CA list, not a
+ * certificate that merely names the right issuer. Host name checking is left to the TLS layer (the JDK HTTP client
+ * sets HTTPS endpoint identification, which JSSE applies to chains this manager accepted).
+ */
+public final class PinnedRootTrustManager implements X509TrustManager {
+
+    private final RootFingerprint pin;
+    private final List<X509Certificate> knownRoots;
+    private final Clock clock;
+
+    /**
+     * @param pin        the pinned root fingerprint
+     * @param knownRoots root candidates held by the caller (may be empty); only one matching the pin is used
+     * @param clock      the time chains are validated at
+     */
+    public PinnedRootTrustManager(RootFingerprint pin, Collection<X509Certificate> knownRoots, Clock clock) {
+        this.pin = pin;
+        this.knownRoots = List.copyOf(knownRoots);
+        this.clock = clock;
+    }
+
+    /** Trusts exactly this root. */
+    public static PinnedRootTrustManager forRoot(X509Certificate root, Clock clock) {
+        return new PinnedRootTrustManager(RootFingerprint.of(root), List.of(root), clock);
+    }
+
+    @Override
+    public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+        if (chain == null || chain.length == 0) {
+            throw new UntrustedChainException("the server presented no certificate");
+        }
+        List<X509Certificate> candidates = new ArrayList<>(knownRoots);
+        candidates.addAll(Arrays.asList(chain));
+        PinnedRoot root = PinnedRoot.select(pin, candidates);
+        root.validate(Arrays.asList(chain), PinnedRoot.Purpose.SERVER_AUTH, clock.instant());
+    }
+
+    /** Always refuses: a device never accepts TLS clients. */
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+        throw new CertificateException("a device does not accept TLS clients");
+    }
+
+    @Override
+    public X509Certificate[] getAcceptedIssuers() {
+        return knownRoots.stream().filter(pin::matches).toArray(X509Certificate[]::new);
+    }
+}
