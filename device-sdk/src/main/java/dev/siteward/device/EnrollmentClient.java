@@ -84,7 +84,8 @@ public final class EnrollmentClient {
         }
 
         KeyPair key = keys.generate();
-        byte[] csr = CertificationRequests.create(key, "siteward-device", keys.signatureProvider());
+        // no subject: the CA names the device from the token (a CN naming another device would be refused)
+        byte[] csr = CertificationRequests.create(key, null, keys.signatureProvider());
         HttpRequest enroll = GatewayHttp.request(gateway, "/.well-known/est/simpleenroll")
                 .header("Content-Type", EstCodec.PKCS10)
                 .header("Authorization", "Bearer " + request.token())

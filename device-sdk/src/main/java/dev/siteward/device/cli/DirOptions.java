@@ -7,8 +7,8 @@ import picocli.CommandLine.Option;
 /** {@code --dir} and {@code --pin-file}, shared by every command. */
 final class DirOptions {
 
-    @Option(names = "--dir", paramLabel = "DIR", defaultValue = "siteward-device",
-            description = "Device directory (default ./siteward-device).")
+    @Option(names = "--dir", paramLabel = "DIR", defaultValue = "siteward-device-data",
+            description = "Device directory (default ./siteward-device-data).")
     Path dir;
 
     @Option(names = "--pin-file", paramLabel = "FILE",

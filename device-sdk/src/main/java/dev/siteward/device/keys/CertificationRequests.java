@@ -29,7 +29,9 @@ public final class CertificationRequests {
         if (!(keys.getPublic() instanceof ECKey ec) || ec.getParams().getCurve().getField().getFieldSize() != 256) {
             throw new DeviceException(Reason.KEY_UNAVAILABLE, "device keys must be EC P-256");
         }
-        byte[] name = seq(tlv(0x31, seq(cat(OID_CN, tlv(0x0c, commonName.getBytes(StandardCharsets.UTF_8))))));
+        // an empty subject when the device does not know its id yet: the gateway names it from the token
+        byte[] name = commonName == null ? seq(new byte[0])
+                : seq(tlv(0x31, seq(cat(OID_CN, tlv(0x0c, commonName.getBytes(StandardCharsets.UTF_8))))));
         byte[] spki = keys.getPublic().getEncoded();
         if (spki == null) {
             throw new DeviceException(Reason.KEY_UNAVAILABLE, "the public key cannot be encoded");

@@ -33,7 +33,7 @@ import java.util.List;
 public final class DeviceDirectory {
 
     /** The default directory, relative to the working directory. */
-    public static final Path DEFAULT = Path.of("siteward-device");
+    public static final Path DEFAULT = Path.of("siteward-device-data");
     static final int FORMAT = 1;
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 

@@ -93,8 +93,12 @@ public final class GatewayCredentials {
                     issued.caChain().get(0))), false);
         }
         SecureFiles.writeAtomically(admin.resolve("root.pem"), PemCodec.certificates(List.of(ca.root())), false);
+        // the handshake carries the root too, so a device bootstrapping by the root's fingerprint can check its pin
+        // on the very first connection
+        List<X509Certificate> presented = new ArrayList<>(chain);
+        presented.add(ca.root());
         return new GatewayCredentials(new ReloadableKeyManager(server.getPrivate(),
-                chain.toArray(new X509Certificate[0])), token, kid);
+                presented.toArray(new X509Certificate[0])), token, kid);
     }
 
     /** The enrollment-token key pair and its key id, created on first use; for commands run without the server. */
