@@ -119,13 +119,17 @@ public final class PolicyLoader {
         return new PolicySet(rules, zone != null ? zone : site.timeZone(), vocab);
     }
 
-    /** Returns the policy files directly in {@code dir}, sorted by name. */
+    /** The signed bundle's metadata file (version, expiry), which sits beside the policy files and is not one. */
+    public static final String BUNDLE_METADATA = "siteward-bundle.yaml";
+
+    /** Returns the policy files directly in {@code dir}, sorted by name (the bundle metadata file is not one). */
     public static List<Path> policyFiles(Path dir) {
         if (!Files.isDirectory(dir)) {
             throw new PolicyException(Reason.IO, SourceLocation.of(dir), "not a directory");
         }
         try (Stream<Path> s = Files.list(dir)) {
             List<Path> files = s.filter(Files::isRegularFile)
+                    .filter(p -> !p.getFileName().toString().equals(BUNDLE_METADATA))
                     .filter(p -> p.getFileName().toString().endsWith(".yaml")
                             || p.getFileName().toString().endsWith(".yml"))
                     .sorted().toList();
