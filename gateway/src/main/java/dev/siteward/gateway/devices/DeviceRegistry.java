@@ -214,7 +214,11 @@ public final class DeviceRegistry {
         statusCache.remove(id);
     }
 
-    /** Records that the device was seen now, at most once per {@link #TOUCH_INTERVAL}. */
+    /**
+     * Records that the device was seen now, at most once per {@link #TOUCH_INTERVAL}. The write happens on a
+     * background thread (requests call this on the network event loop); when the queue is full the update is
+     * dropped — last-seen is informational and the next request records it again.
+     */
     public void touch(String id) {
         Instant now = clock.instant();
         Instant last = lastTouch.get(id);
@@ -223,18 +227,32 @@ public final class DeviceRegistry {
         }
         lastTouch.put(id, now);
         try {
-            store.inTransaction(c -> {
-                try (PreparedStatement ps = c.prepareStatement("UPDATE devices SET last_seen_at = ? WHERE id = ?")) {
-                    ps.setTimestamp(1, Timestamp.from(now));
-                    ps.setString(2, id);
-                    return ps.executeUpdate();
+            touchWriter.execute(() -> {
+                try {
+                    store.inTransaction(c -> {
+                        try (PreparedStatement ps = c.prepareStatement(
+                                "UPDATE devices SET last_seen_at = ? WHERE id = ?")) {
+                            ps.setTimestamp(1, Timestamp.from(now));
+                            ps.setString(2, id);
+                            return ps.executeUpdate();
+                        }
+                    });
+                } catch (StoreException e) {
+                    lastTouch.remove(id);
                 }
             });
-        } catch (StoreException ignored) {
-            // last-seen is informational; a failed write is retried at the next request
+        } catch (java.util.concurrent.RejectedExecutionException e) {
             lastTouch.remove(id);
         }
     }
+
+    /** One daemon thread with a bounded queue for last-seen writes. */
+    private final java.util.concurrent.ExecutorService touchWriter = new java.util.concurrent.ThreadPoolExecutor(1, 1,
+            0, java.util.concurrent.TimeUnit.SECONDS, new java.util.concurrent.ArrayBlockingQueue<>(1024), r -> {
+                Thread t = new Thread(r, "siteward-last-seen");
+                t.setDaemon(true);
+                return t;
+            }, new java.util.concurrent.ThreadPoolExecutor.AbortPolicy());
 
     public static String spkiSha256(byte[] spkiDer) {
         return HexFormat.of().formatHex(Certificates.sha256(spkiDer));
