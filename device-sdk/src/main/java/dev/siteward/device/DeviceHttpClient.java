@@ -1,6 +1,7 @@
 package dev.siteward.device;
 
 import dev.siteward.device.DeviceException.Reason;
+import dev.siteward.device.trust.GatewayCrls;
 import dev.siteward.device.trust.PinnedRootTrustManager;
 import dev.siteward.pki.est.EstCodec;
 import java.net.URI;
@@ -22,6 +23,7 @@ public final class DeviceHttpClient {
     private final Clock clock;
     private volatile DeviceIdentity identity;
     private volatile HttpClient http;
+    private volatile GatewayCrls crls;
 
     public DeviceHttpClient(DeviceIdentity identity, Clock clock) {
         this.clock = clock;
@@ -31,8 +33,11 @@ public final class DeviceHttpClient {
     /** Uses a (renewed) credential from now on; open connections of the old one are left to close. */
     public void use(DeviceIdentity newIdentity) {
         Objects.requireNonNull(newIdentity);
+        if (crls == null) {
+            crls = GatewayHttp.crls(newIdentity.state().enrollUrl(), newIdentity.root(), clock);
+        }
         this.http = GatewayHttp.client(newIdentity.keyManagers(),
-                PinnedRootTrustManager.forRoot(newIdentity.root(), clock));
+                PinnedRootTrustManager.forRoot(newIdentity.root(), clock).withRevocation(crls));
         this.identity = newIdentity;
     }
 
@@ -52,6 +57,7 @@ public final class DeviceHttpClient {
 
     /** Sends any request over the device's mTLS client; non-2xx answers become a {@link DeviceException}. */
     public HttpResponse<byte[]> send(HttpRequest request) throws DeviceException {
+        crls.ensureLoaded();
         return GatewayHttp.send(http, request);
     }
 

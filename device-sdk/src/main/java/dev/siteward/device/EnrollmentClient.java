@@ -8,6 +8,7 @@ import dev.siteward.device.keys.Pkcs11DeviceKeyStore;
 import dev.siteward.device.store.DeviceDirectory;
 import dev.siteward.device.store.DeviceState;
 import dev.siteward.device.trust.PinnedRoot;
+import dev.siteward.device.trust.GatewayCrls;
 import dev.siteward.device.trust.PinnedRootTrustManager;
 import dev.siteward.device.trust.ProvisionalTrustManager;
 import dev.siteward.device.trust.RootFingerprint;
@@ -75,7 +76,10 @@ public final class EnrollmentClient {
         URI gateway = request.gateway();
         PinnedRoot root = retry.run(() -> bootstrap(gateway, request.pin()));
 
-        HttpClient pinned = GatewayHttp.client(null, PinnedRootTrustManager.forRoot(root.certificate(), clock));
+        GatewayCrls crls = GatewayHttp.crls(gateway, root.certificate(), clock);
+        crls.ensureLoaded();
+        HttpClient pinned = GatewayHttp.client(null, PinnedRootTrustManager.forRoot(root.certificate(), clock)
+                .withRevocation(crls));
         SiteInfo site = SiteInfo.parse(GatewayHttp.json(retry.run(() -> GatewayHttp.send(pinned,
                 GatewayHttp.request(gateway, "/.well-known/siteward").GET().build()))));
         if (!request.pin().toString().equals(site.rootFingerprint())) {

@@ -1,5 +1,13 @@
 package dev.siteward.device;
 
+import dev.siteward.device.trust.GatewayCrls;
+import dev.siteward.device.trust.PinnedRootTrustManager;
+import dev.siteward.pki.Certificates;
+import dev.siteward.pki.PemCodec;
+import java.security.cert.X509CRL;
+import java.time.Clock;
+import java.nio.charset.StandardCharsets;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.siteward.device.DeviceException.Reason;
@@ -133,6 +141,26 @@ final class GatewayHttp {
             throw new DeviceException(Reason.PROTOCOL, response.request().uri().getPath()
                     + ": unreadable certs-only answer: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The CRLs of a gateway, fetched from {@code <enrollUrl>/crls} over a channel that trusts only the pinned root
+     * (without a revocation check of its own: the CRLs are signed, and the validator checks them).
+     */
+    static GatewayCrls crls(URI enrollUrl, X509Certificate root, Clock clock) {
+        HttpClient pinned = client(null, PinnedRootTrustManager.forRoot(root, clock));
+        return new GatewayCrls(() -> {
+            try {
+                HttpResponse<byte[]> r = send(pinned, request(enrollUrl, "/crls").GET().build());
+                List<X509CRL> out = new java.util.ArrayList<>();
+                for (byte[] der : PemCodec.decodeAll(new String(r.body(), StandardCharsets.US_ASCII), "X509 CRL")) {
+                    out.add(Certificates.parseCrl(der));
+                }
+                return out;
+            } catch (DeviceException | java.io.IOException | java.security.cert.CRLException e) {
+                throw new IllegalStateException("cannot fetch the gateway's CRLs: " + e.getMessage(), e);
+            }
+        }, clock);
     }
 
     static JsonNode json(HttpResponse<byte[]> response) throws DeviceException {

@@ -4,6 +4,8 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpsConfigurator;
 import com.sun.net.httpserver.HttpsServer;
 import dev.siteward.pki.Certificates;
+import dev.siteward.pki.PemCodec;
+import dev.siteward.pki.PkiException;
 import dev.siteward.pki.est.EstCodec;
 import dev.siteward.pki.testkit.TestIdentity;
 import dev.siteward.pki.testkit.TestPki;
@@ -21,8 +23,8 @@ import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 
 /**
- * A stand-in for the gateway's enrollment listener on localhost, in-process: serves {@code /cacerts} and
- * {@code /.well-known/siteward} from a test CA, presents a server certificate of the caller's choice, and answers
+ * A stand-in for the gateway's enrollment listener on localhost, in-process: serves {@code /cacerts},
+ * {@code /crls} and {@code /.well-known/siteward} from a test CA, presents a server certificate of the caller's choice, and answers
  * {@code simpleenroll} with a caller-supplied handler. Records every request, so tests can see what was sent.
  */
 final class FakeEstServer implements AutoCloseable {
@@ -68,11 +70,22 @@ final class FakeEstServer implements AutoCloseable {
                         + "\"https://gateway.example:9443\",\"time\":\"2026-01-01T00:00:00Z\"}")
                         .getBytes(StandardCharsets.UTF_8));
                 case "/.well-known/est/simpleenroll" -> enroll.apply(EstCodec.decodeBase64(body));
+                case "/crls" -> crls(site);
                 default -> new Answer(404, "application/json", "{\"code\":\"not_found\"}".getBytes());
             };
             reply(ex, a);
         });
         server.start();
+    }
+
+    /** The site's root and issuing CRLs, PEM, as the gateway's {@code /crls} serves them. */
+    private static Answer crls(TestPki site) {
+        try {
+            String pem = PemCodec.crl(site.ca().rootCrl()) + PemCodec.crl(site.ca().crl());
+            return new Answer(200, "application/x-pem-file", pem.getBytes(StandardCharsets.US_ASCII));
+        } catch (PkiException e) {
+            return error(500, "crl");
+        }
     }
 
     private static void reply(HttpExchange ex, Answer a) throws IOException {

@@ -210,4 +210,44 @@ class GatewayLifecycleIT {
             assertTrue(listing.contains(serial), "generation 2's CRL lists the revoked renewal: " + listing);
         }
     }
+
+    @Test
+    @Order(4)
+    void devicesRefuseAGatewayWhoseServerCertificateWasRevokedUntilItHasANewOne() throws Exception {
+        java.time.Clock clock = java.time.Clock.systemUTC();
+        dev.siteward.device.RetryPolicy quick = new dev.siteward.device.RetryPolicy(new dev.siteward.device.Backoff(
+                java.time.Duration.ofMillis(100), java.time.Duration.ofMillis(500), new java.util.Random()), 2,
+                d -> Thread.sleep(d.toMillis()));
+        Path data = work.resolve("server-revoked");
+        dev.siteward.device.store.DeviceDirectory dir = new dev.siteward.device.store.DeviceDirectory(
+                work.resolve("lamp-9"));
+        try (GatewayProcess gw = GatewayProcess.start(data, ENV)) {
+            dev.siteward.device.DeviceIdentity identity = new dev.siteward.device.EnrollmentClient(clock, quick)
+                    .enroll(dev.siteward.device.EnrollmentRequest.of(gw.enrollUrl().toString(),
+                            gw.token("lamp-9", null), gw.rootFingerprint()), dir,
+                            new dev.siteward.device.keys.Pkcs12DeviceKeyStore(dir.keysDir(), clock));
+            assertEquals("lamp-9", new dev.siteward.device.DeviceHttpClient(identity, clock).whoami().id());
+
+            String serverSerial = run("openssl", "x509", "-in", data.resolve("gateway/server.pem").toString(),
+                    "-noout", "-serial").stdout().trim().substring("serial=".length());
+            Result revoke = gw.cli("ca", "revoke", "--serial", serverSerial, "--reason", "keyCompromise");
+            assertEquals(0, revoke.exitCode(), revoke.both());
+            dev.siteward.device.DeviceHttpClient fresh = new dev.siteward.device.DeviceHttpClient(
+                    dev.siteward.device.DeviceIdentity.load(dir, null, clock), clock);
+            dev.siteward.device.DeviceException refused = org.junit.jupiter.api.Assertions.assertThrows(
+                    dev.siteward.device.DeviceException.class, fresh::whoami);
+            assertTrue(String.valueOf(refused.getMessage()).toLowerCase().contains("revoked")
+                    || refused.reason().name().contains("UNTRUSTED"), "refused as revoked: " + refused);
+        }
+        String revokedSerial = run("openssl", "x509", "-in", data.resolve("gateway/server.pem").toString(), "-noout",
+                "-serial").stdout();
+        try (GatewayProcess gw = GatewayProcess.start(data, ENV)) {
+            String newSerial = run("openssl", "x509", "-in", data.resolve("gateway/server.pem").toString(), "-noout",
+                    "-serial").stdout();
+            assertTrue(!newSerial.equals(revokedSerial), "a restart re-issues the revoked server certificate");
+            Result info = run("curl", "-sS", "--cacert", data.resolve("admin/root.pem").toString(),
+                    gw.enrollUrl() + "/crls");
+            assertTrue(info.stdout().contains("BEGIN X509 CRL"), info.both());
+        }
+    }
 }

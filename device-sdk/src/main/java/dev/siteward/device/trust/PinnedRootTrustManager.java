@@ -7,6 +7,9 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
+import dev.siteward.pki.validation.CertificateValidationException;
+import dev.siteward.pki.validation.ChainValidator;
+import dev.siteward.pki.validation.CrlSource;
 import javax.net.ssl.X509TrustManager;
 
 /**
@@ -22,6 +25,7 @@ public final class PinnedRootTrustManager implements X509TrustManager {
     private final RootFingerprint pin;
     private final List<X509Certificate> knownRoots;
     private final Clock clock;
+    private final CrlSource crls;
 
     /**
      * @param pin        the pinned root fingerprint
@@ -29,14 +33,29 @@ public final class PinnedRootTrustManager implements X509TrustManager {
      * @param clock      the time chains are validated at
      */
     public PinnedRootTrustManager(RootFingerprint pin, Collection<X509Certificate> knownRoots, Clock clock) {
+        this(pin, knownRoots, clock, null);
+    }
+
+    private PinnedRootTrustManager(RootFingerprint pin, Collection<X509Certificate> knownRoots, Clock clock,
+                                   CrlSource crls) {
         this.pin = pin;
         this.knownRoots = List.copyOf(knownRoots);
         this.clock = clock;
+        this.crls = crls;
     }
 
     /** Trusts exactly this root. */
     public static PinnedRootTrustManager forRoot(X509Certificate root, Clock clock) {
         return new PinnedRootTrustManager(RootFingerprint.of(root), List.of(root), clock);
+    }
+
+    /**
+     * The same trust, and additionally every certificate of the server's chain checked against CRLs from
+     * {@code crls} (RFC 5280 section 6.3): revoked fails, a stale or missing CRL is refreshed once and then fails
+     * closed.
+     */
+    public PinnedRootTrustManager withRevocation(CrlSource crls) {
+        return new PinnedRootTrustManager(pin, knownRoots, clock, crls);
     }
 
     @Override
@@ -48,6 +67,15 @@ public final class PinnedRootTrustManager implements X509TrustManager {
         candidates.addAll(Arrays.asList(chain));
         PinnedRoot root = PinnedRoot.select(pin, candidates);
         root.validate(Arrays.asList(chain), PinnedRoot.Purpose.SERVER_AUTH, clock.instant());
+        if (crls != null) {
+            try {
+                new ChainValidator(List.of(root.certificate()), crls, clock).validate(Arrays.asList(chain),
+                        ChainValidator.Purpose.SERVER_AUTH);
+            } catch (CertificateValidationException e) {
+                throw new UntrustedChainException("the gateway's certificate chain fails its revocation check: "
+                        + e.getMessage());
+            }
+        }
     }
 
     /** Always refuses: a device never accepts TLS clients. */

@@ -121,4 +121,51 @@ class PinnedRootTrustManagerTest {
         assertThrows(UntrustedChainException.class, () -> root.validate(provisional.presentedChain(),
                 PinnedRoot.Purpose.SERVER_AUTH, clock.instant()));
     }
+
+    @Test
+    void aRevokedGatewayCertificateIsRefusedAndAStaleCrlIsRefreshedNotALockOut() throws Exception {
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("pinned-crl");
+        dev.siteward.pki.testkit.MutableClock clock = dev.siteward.pki.testkit.MutableClock.atSystemTime();
+        try (dev.siteward.pki.testkit.TestPki pki = dev.siteward.pki.testkit.TestPki.create(dir, clock)) {
+            var server = pki.issueServer("localhost");
+            X509Certificate[] chain = server.chain().subList(0, 2).toArray(new X509Certificate[0]);
+            java.util.concurrent.atomic.AtomicInteger fetches = new java.util.concurrent.atomic.AtomicInteger();
+            GatewayCrls crls = new GatewayCrls(() -> {
+                fetches.incrementAndGet();
+                try {
+                    return java.util.List.of(pki.ca().rootCrl(), pki.ca().crl());
+                } catch (dev.siteward.pki.PkiException e) {
+                    throw new IllegalStateException(e);
+                }
+            }, clock);
+            PinnedRootTrustManager tm = PinnedRootTrustManager.forRoot(pki.root(), clock).withRevocation(crls);
+            tm.checkServerTrusted(chain, "ECDHE_ECDSA");
+            assertEquals(1, fetches.get(), "no CRL held: fetched once");
+            tm.checkServerTrusted(chain, "ECDHE_ECDSA");
+            assertEquals(1, fetches.get(), "current CRLs are reused");
+
+            pki.ca().revoke(server.serial(), dev.siteward.pki.RevocationReason.KEY_COMPROMISE);
+            clock.advance(java.time.Duration.ofDays(8));
+            CertificateException e = assertThrows(CertificateException.class,
+                    () -> tm.checkServerTrusted(chain, "ECDHE_ECDSA"));
+            assertTrue(e.getMessage().contains("revoked"), e.getMessage());
+            assertEquals(2, fetches.get(), "the stale CRL was refreshed, and the fresh one lists the revocation");
+        }
+    }
+
+    @Test
+    void withoutAnyObtainableCrlTheGatewayIsRefused() throws Exception {
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("pinned-nocrl");
+        dev.siteward.pki.testkit.MutableClock clock = dev.siteward.pki.testkit.MutableClock.atSystemTime();
+        try (dev.siteward.pki.testkit.TestPki pki = dev.siteward.pki.testkit.TestPki.create(dir, clock)) {
+            var server = pki.issueServer("localhost");
+            X509Certificate[] chain = server.chain().subList(0, 2).toArray(new X509Certificate[0]);
+            GatewayCrls none = new GatewayCrls(() -> {
+                throw new IllegalStateException("gateway unreachable");
+            }, clock);
+            PinnedRootTrustManager tm = PinnedRootTrustManager.forRoot(pki.root(), clock).withRevocation(none);
+            assertThrows(CertificateException.class, () -> tm.checkServerTrusted(chain, "ECDHE_ECDSA"),
+                    "revocation status unknown: fail closed");
+        }
+    }
 }

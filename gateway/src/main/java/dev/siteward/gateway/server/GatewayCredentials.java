@@ -63,6 +63,7 @@ public final class GatewayCredentials {
         List<X509Certificate> chain = Files.exists(serverPem)
                 ? new ArrayList<>(PemCodec.parseCertificates(Files.readString(serverPem))) : List.of();
         if (chain.isEmpty() || due(chain.get(0), clock) || !sameNames(chain.get(0), names)
+                || ca.registry().find(chain.get(0).getSerialNumber()).map(e -> e.revoked()).orElse(true)
                 || !chain.get(0).getPublicKey().equals(server.getPublic())
                 || !chain.get(0).getIssuerX500Principal().equals(ca.issuingCertificate().getSubjectX500Principal())) {
             List<String> rest = new ArrayList<>(names);

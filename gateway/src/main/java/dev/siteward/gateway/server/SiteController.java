@@ -1,6 +1,7 @@
 package dev.siteward.gateway.server;
 
 import dev.siteward.pki.Certificates;
+import dev.siteward.pki.PemCodec;
 import dev.siteward.pki.PkiException;
 import dev.siteward.pki.ca.SiteCa;
 import io.micronaut.http.HttpResponse;
@@ -51,6 +52,22 @@ public class SiteController {
     @Get("/crl/{generation}")
     public HttpResponse<byte[]> crlOfGeneration(int generation) throws PkiException, CRLException {
         return HttpResponse.ok(ca.crl(generation).getEncoded()).contentType("application/pkix-crl");
+    }
+
+    /**
+     * Every CRL a device needs to check the gateway's own chain and its peers': the root's and each trusted issuing
+     * generation's, PEM. Devices fetch it over their pinned channel; each CRL is signed, so it proves itself.
+     */
+    @Get(value = "/crls", produces = "application/x-pem-file")
+    public String allCrls() throws PkiException {
+        StringBuilder pem = new StringBuilder(PemCodec.crl(ca.rootCrl()));
+        for (java.security.cert.X509Certificate issuing : ca.issuingCertificates()) {
+            java.security.cert.X509CRL crl = ca.crlOf(issuing);
+            if (crl != null) {
+                pem.append(PemCodec.crl(crl));
+            }
+        }
+        return pem.toString();
     }
 
     @Get("/health")

@@ -543,6 +543,16 @@ public final class SiteCa implements CertificateAuthority, AutoCloseable {
         return crl(current.number);
     }
 
+    /** The current CRL of the generation whose certificate this is, or null when it is not one of this CA's. */
+    public X509CRL crlOf(X509Certificate issuingCertificate) throws PkiException {
+        for (Generation g : generations.values()) {
+            if (g.cert.equals(issuingCertificate)) {
+                return crl(g.number);
+            }
+        }
+        return null;
+    }
+
     /** The current CRL of one issuing generation, regenerated first when past half its validity. */
     public X509CRL crl(int generation) throws PkiException {
         Generation gen = generations.get(generation);
