@@ -66,7 +66,7 @@ public final class EnrollmentService {
         if (consumed.retry() && consumed.serial() != null) {
             return previouslyIssued(consumed.serial());
         }
-        IssuedCertificate issued = issue(csrDer, claims.deviceId());
+        IssuedCertificate issued = issue(csrDer, csr, claims.deviceId());
         store.inTransaction(c -> {
             devices.recordEnrollment(c, claims.deviceId(), claims.labels(), null, null);
             tokens.recordSerial(c, claims.jti(), issued.serialHex());
@@ -105,7 +105,7 @@ public final class EnrollmentService {
                         + "' is bound to another factory certificate");
             }
         }
-        IssuedCertificate issued = issue(csrDer, id);
+        IssuedCertificate issued = issue(csrDer, csr, id);
         store.inTransaction(c -> {
             devices.recordEnrollment(c, id, Map.of(), issuer, serial);
             return null;
@@ -127,7 +127,7 @@ public final class EnrollmentService {
             throw new GatewayException(Reason.FORBIDDEN, "only device certificates re-enroll");
         }
         requireSameDevice(csr, identity.name());
-        IssuedCertificate issued = issue(csrDer, identity.name());
+        IssuedCertificate issued = issue(csrDer, csr, identity.name());
         store.inTransaction(c -> {
             devices.recordEnrollment(c, identity.name(), Map.of(), null, null);
             return null;
@@ -157,10 +157,10 @@ public final class EnrollmentService {
         }
     }
 
-    private IssuedCertificate issue(byte[] csrDer, String deviceId) throws GatewayException {
+    private IssuedCertificate issue(byte[] csrDer, ValidatedCsr checked, String deviceId) throws GatewayException {
         try {
             return ca.issue(new IssueRequest(csrDer, CertificateProfile.DEVICE, deviceId, List.of(), List.of(), null,
-                    null));
+                    null), checked);
         } catch (PkiException e) {
             throw new GatewayException(e.reason().badInput() ? Reason.CSR_INVALID : Reason.INTERNAL, e.getMessage(), e);
         }

@@ -401,6 +401,14 @@ public final class SiteCa implements CertificateAuthority, AutoCloseable {
 
     @Override
     public IssuedCertificate issue(IssueRequest request) throws PkiException {
+        return issue(request, null);
+    }
+
+    /**
+     * Issues for a CSR the caller has already checked with {@link CsrValidator} (the gateway checks it before it
+     * consumes a token); the check is not repeated when {@code checked} is the result for exactly these bytes.
+     */
+    public IssuedCertificate issue(IssueRequest request, ValidatedCsr checked) throws PkiException {
         CertificateProfile profile = request.profile();
         if (profile.issuedByPublisherCa() != (config.kind() == CaKind.PUBLISHER)) {
             throw new PkiException(Reason.PROFILE_NOT_ALLOWED, "a " + config.kind().cliName() + " CA does not issue "
@@ -421,7 +429,8 @@ public final class SiteCa implements CertificateAuthority, AutoCloseable {
             throw new PkiException(Reason.TTL_INVALID, "lifetime must be above zero and at most " + MAX_TTL.toDays()
                     + "d");
         }
-        ValidatedCsr csr = CsrValidator.validate(request.csrDer());
+        ValidatedCsr csr = checked != null && checked.isFor(request.csrDer()) ? checked
+                : CsrValidator.validate(request.csrDer());
         Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
         Generation gen = current;
         Instant issuerStart = gen.cert.getNotBefore().toInstant();

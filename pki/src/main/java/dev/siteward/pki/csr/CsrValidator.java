@@ -99,7 +99,7 @@ public final class CsrValidator {
         }
         verifySignature(request, sigAlg, publicKey);
         checkNoCaRights(request);
-        return new ValidatedCsr(publicKey, spkiDer, commonName(request));
+        return new ValidatedCsr(publicKey, spkiDer, commonName(request), der);
     }
 
     private static void checkKey(SubjectPublicKeyInfo spki) throws PkiException {
