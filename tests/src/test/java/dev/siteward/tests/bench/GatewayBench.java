@@ -56,6 +56,8 @@ public final class GatewayBench {
     private static final Pattern STIME_REAL =
             Pattern.compile("(\\d+) connections in (\\d+) real seconds, (\\d+) bytes read per connection");
     private static final List<String> SUMMARY = new ArrayList<>();
+    /** The keep-alive request path (default the device API's whoami; {@code /health} skips the controller). */
+    private static final String MTLS_PATH = System.getProperty("bench.mtlsPath", "/v1/whoami");
 
     private GatewayBench() {
     }
@@ -70,6 +72,7 @@ public final class GatewayBench {
                 + ", cores: " + Runtime.getRuntime().availableProcessors() + ", "
                 + run(List.of("openssl", "version"), 10).trim());
         Path work = Files.createTempDirectory("siteward-gwbench");
+        say("work dir: " + work + (Boolean.getBoolean("bench.keep") ? " (kept)" : " (deleted at the end)"));
         try {
             for (String home : jdkList.split(",")) {
                 Path java = Path.of(home.trim(), "bin", "java");
@@ -128,6 +131,17 @@ public final class GatewayBench {
         return out.get(5, TimeUnit.SECONDS);
     }
 
+    /** CPU time (user + system) a process has used so far, in ms, from /proc (100 ticks/s); -1 when unknown. */
+    static long cpuMillis(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10;
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
+    }
+
     static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
@@ -183,11 +197,12 @@ public final class GatewayBench {
             process = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
                     .redirectOutput(dir.resolve("s_server-" + port + ".log").toFile()).start();
             long deadline = System.nanoTime() + 10_000_000_000L;
-            while (System.nanoTime() < deadline) {
-                if (Files.readString(dir.resolve("s_server-" + port + ".log")).contains("ACCEPT")) {
-                    return;
+            while (System.nanoTime() < deadline && process.isAlive()) {
+                try (java.net.Socket probe = new java.net.Socket("localhost", port)) {
+                    return; // listening (with -quiet it prints no ACCEPT line)
+                } catch (IOException e) {
+                    Thread.sleep(50);
                 }
-                Thread.sleep(50);
             }
             process.destroyForcibly();
             throw new IllegalStateException("openssl s_server did not start: " + cmd);
@@ -451,7 +466,7 @@ public final class GatewayBench {
                 requestLoop(devices, clients, SECONDS, false);
             }
             Path sdir = opensslFiles(devices.get(0));
-            try (OpensslServer s = new OpensslServer(sdir, List.of("-cert", "server.pem", "-key", "server-key.pem",
+            try (OpensslServer s = new OpensslServer(sdir, List.of("-cert", "server.pem", "-cert_chain", "issuing.pem", "-key", "server-key.pem",
                     "-CAfile", "trust.pem", "-Verify", "2", "-verify_return_error", "-rev", "-quiet"))) {
                 byte[] line = ("GET /v1/whoami HTTP/1.1 Host: localhost" + " ".repeat(40) + "\n")
                         .getBytes(StandardCharsets.US_ASCII);
@@ -509,7 +524,7 @@ public final class GatewayBench {
                         go.await();
                         long deadline = start[0] + (long) (seconds * 1e9);
                         while (System.nanoTime() < deadline) {
-                            Http1.Response r = c.get("/v1/whoami");
+                            Http1.Response r = c.get(MTLS_PATH);
                             if (r.status() == 200) {
                                 ok.incrementAndGet();
                             } else {
@@ -532,7 +547,7 @@ public final class GatewayBench {
             for (Http1 c : conns) {
                 c.close();
             }
-            String line = String.format("%s: mTLS keep-alive GET /v1/whoami, %d client(s): %d x 200 in %.2f s = "
+            String line = String.format("%s: mTLS keep-alive GET " + MTLS_PATH + ", %d client(s): %d x 200 in %.2f s = "
                     + "%.0f requests/s, %d failures%s", jdk, clients, ok.get(), el, ok.get() / el, failures.size(),
                     failures.isEmpty() ? "" : " first: " + failures.get(0));
             if (warm) {
@@ -555,6 +570,8 @@ public final class GatewayBench {
             // s_time sends only the first certificate of -cert (no chain): s_server needs the issuing CA to verify
             // the leaf, the gateway finds it itself. Both end at the same root.
             Files.writeString(sdir.resolve("trust.pem"), PemCodec.certificates(List.of(root, issuing)));
+            // the gateway sends its chain (server certificate + issuing CA); s_server -cert loads one certificate
+            Files.writeString(sdir.resolve("issuing.pem"), PemCodec.certificates(List.of(issuing)));
             Files.writeString(sdir.resolve("dev.pem"), PemCodec.certificates(List.of(device.chain().get(0))));
             Files.writeString(sdir.resolve("dev.key"), KeyMaterial.toPem(device.keys().getPrivate()));
             // a credential from another CA: both servers must refuse it
@@ -574,7 +591,7 @@ public final class GatewayBench {
         private void handshakes(Enrolled device) throws Exception {
             say("-- new mTLS handshakes/s, openssl s_time -new");
             Path sdir = opensslFiles(device);
-            try (OpensslServer s = new OpensslServer(sdir, List.of("-cert", "server.pem", "-key", "server-key.pem",
+            try (OpensslServer s = new OpensslServer(sdir, List.of("-cert", "server.pem", "-cert_chain", "issuing.pem", "-key", "server-key.pem",
                     "-CAfile", "trust.pem", "-Verify", "2", "-verify_return_error", "-WWW", "-quiet"))) {
                 // checks first (2 s each): no client certificate, or one from another CA, must get no page
                 for (String[] c : List.of(new String[] {"no client certificate"},
@@ -588,11 +605,17 @@ public final class GatewayBench {
                 stime(sdir, devicePort, null, cert, 3); // warm-up
                 for (String mode : List.of("handshake only", "handshake + GET")) {
                     boolean www = mode.endsWith("GET");
+                    long g0 = cpuMillis(process.pid());
                     STime gw = stime(sdir, devicePort, www ? "/v1/whoami" : null, cert, STIME);
+                    long g1 = cpuMillis(process.pid());
+                    long o0 = cpuMillis(s.process.pid());
                     STime os = stime(sdir, s.port, www ? "/whoami.json" : null, cert, STIME);
-                    result(String.format("%s: new mTLS connections/s (%s, s_time -new -time %d): gateway %s; "
-                                    + "openssl s_server %s; ratio %.0f%%", jdk, mode, STIME, gw.describe(),
-                            os.describe(), 100.0 * gw.rate() / os.rate()));
+                    long o1 = cpuMillis(s.process.pid());
+                    result(String.format("%s: new mTLS connections/s (%s, s_time -new -time %d): gateway %s, server "
+                                    + "CPU %.2f ms/connection; openssl s_server %s, server CPU %.2f ms/connection; "
+                                    + "ratio %.0f%%", jdk, mode, STIME, gw.describe(),
+                            (g1 - g0) / (double) Math.max(1, gw.connections()), os.describe(),
+                            (o1 - o0) / (double) Math.max(1, os.connections()), 100.0 * gw.rate() / os.rate()));
                 }
             }
         }
