@@ -238,7 +238,8 @@ public final class GatewayBench {
             this.sections = sections;
             String v = GatewayBench.run(List.of(java.toString(), "-version"), 30).lines().filter(l -> l.contains("Runtime"))
                     .findFirst().orElse("?");
-            this.jdk = v.replace("OpenJDK Runtime Environment ", "").trim();
+            Matcher build = Pattern.compile("\\(build ([^)]+)\\)").matcher(v);
+            this.jdk = "JDK " + (build.find() ? build.group(1) : v.trim());
         }
 
         void run() throws Exception {
@@ -272,6 +273,13 @@ public final class GatewayBench {
                     revocations();
                 }
                 admin.close();
+            } catch (Exception | Error e) {
+                // say what happened to the gateway before giving up on this JDK (the run goes on with the next)
+                String tail = String.join("\n", Files.readAllLines(dir.resolve("gateway.log")).stream()
+                        .skip(Math.max(0, Files.readAllLines(dir.resolve("gateway.log")).size() - 30)).toList());
+                result(jdk + ": RUN FAILED: " + e + "; gateway process alive: " + process.isAlive()
+                        + (process.isAlive() ? "" : ", exit code " + process.exitValue()));
+                say("gateway.log (last 30 lines):\n" + tail);
             } finally {
                 stop();
             }
