@@ -51,6 +51,8 @@ public final class GatewayBench {
 
     private static final double SECONDS = Double.parseDouble(System.getProperty("bench.seconds", "6"));
     private static final int STIME = Integer.getInteger("bench.stime.seconds", 10);
+    /** 5-second s_time rounds against the gateway before the timed ones (JIT warm-up of the handshake path). */
+    private static final int WARMUP_ROUNDS = Integer.getInteger("bench.stime.warmups", 6);
     private static final Pattern LISTENING = Pattern.compile("siteward: listening enroll=(\\d+) device=(\\d+)");
     private static final Pattern TOKEN = Pattern.compile("\"token\"\\s*:\\s*\"([^\"]+)\"");
     private static final Pattern STIME_REAL =
@@ -610,7 +612,12 @@ public final class GatewayBench {
                             stime(sdir, s.port, "/whoami.json", extra, 2).describe()));
                 }
                 List<String> cert = List.of("-cert", "dev.pem", "-key", "dev.key");
-                stime(sdir, devicePort, null, cert, 3); // warm-up
+                for (int w = 0; w < WARMUP_ROUNDS; w++) { // warm-up (JIT) of the handshake path, both modes
+                    long c0 = cpuMillis(process.pid());
+                    STime warm = stime(sdir, devicePort, w % 2 == 0 ? null : "/v1/whoami", cert, 5);
+                    say(String.format("   warm-up %d: gateway %s, server CPU %.2f ms/connection", w, warm.describe(),
+                            (cpuMillis(process.pid()) - c0) / (double) Math.max(1, warm.connections())));
+                }
                 for (String mode : List.of("handshake only", "handshake + GET")) {
                     boolean www = mode.endsWith("GET");
                     long g0 = cpuMillis(process.pid());
