@@ -29,7 +29,8 @@ import java.util.Optional;
 import java.util.Set;
 
 /**
- * A certificate registry kept as an append-only journal of JSON lines, fsynced before {@link #record} returns.
+ * A certificate registry kept as an append-only journal of JSON lines, fsynced before {@link #record} returns. The
+ * file is allocated ahead with zeros, so an append rewrites allocated space and needs only a data sync.
  * Concurrent callers share one fsync (group commit): while one thread flushes, the others queue their lines and
  * the next flush writes them all. A torn last line (a crash mid-write) is cut off when the journal is opened; it
  * was never acknowledged, so its certificate was never handed out.
@@ -38,8 +39,14 @@ public final class JournalCertificateRegistry implements CertificateRegistry {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** Journal space is allocated ahead in steps of this many bytes. */
+    static final long PREALLOCATE = 1 << 20;
+
     private final Path file;
     private final FileChannel channel;
+    /** Where the content ends (the next append goes here) and how far the file is allocated; flusher only. */
+    private long end;
+    private long capacity;
     private final Object lock = new Object();
     private final Map<BigInteger, RegistryEntry> entries = new HashMap<>();
     private final Map<String, List<BigInteger>> byName = new HashMap<>();
@@ -73,10 +80,15 @@ public final class JournalCertificateRegistry implements CertificateRegistry {
 
     private void load() throws IOException, PkiException {
         byte[] all = Files.readAllBytes(file);
+        // the journal is preallocated with zeros: its content ends at the first NUL (JSON lines never hold one)
+        int contentEnd = 0;
+        while (contentEnd < all.length && all[contentEnd] != 0) {
+            contentEnd++;
+        }
         int start = 0;
         int lineNo = 0;
         long goodEnd = 0;
-        for (int i = 0; i < all.length; i++) {
+        for (int i = 0; i < contentEnd; i++) {
             if (all[i] != '\n') {
                 continue;
             }
@@ -91,12 +103,38 @@ public final class JournalCertificateRegistry implements CertificateRegistry {
             start = i + 1;
             goodEnd = start;
         }
-        if (goodEnd < all.length) {
-            // a line without its newline was never acknowledged: drop it
-            channel.truncate(goodEnd);
+        if (goodEnd < contentEnd) {
+            // a line without its newline was never acknowledged: blank it out
+            ByteBuffer zeros = ByteBuffer.allocate((int) (contentEnd - goodEnd));
+            while (zeros.hasRemaining()) {
+                channel.write(zeros, goodEnd + zeros.position());
+            }
             channel.force(true);
         }
-        channel.position(goodEnd);
+        end = goodEnd;
+        capacity = all.length;
+    }
+
+    /**
+     * Makes room for {@code bytes} more bytes by writing zeros ahead of the content (in {@link #PREALLOCATE} steps)
+     * and syncing the file's new size once; appends then overwrite allocated blocks, so each one needs only a data
+     * sync, not a metadata (journal) commit.
+     */
+    private void ensureCapacity(int bytes) throws IOException {
+        if (end + bytes <= capacity) {
+            return;
+        }
+        long newCapacity = Math.max(capacity + PREALLOCATE, end + bytes + PREALLOCATE);
+        ByteBuffer zeros = ByteBuffer.allocate(64 * 1024);
+        for (long pos = capacity; pos < newCapacity; pos += zeros.capacity()) {
+            zeros.clear();
+            zeros.limit((int) Math.min(zeros.capacity(), newCapacity - pos));
+            while (zeros.hasRemaining()) {
+                channel.write(zeros, pos + zeros.position());
+            }
+        }
+        channel.force(true);
+        capacity = newCapacity;
     }
 
     private void apply(JsonNode node) {
@@ -253,11 +291,13 @@ public final class JournalCertificateRegistry implements CertificateRegistry {
             }
             IOException error = null;
             try {
+                ensureCapacity(batch.length);
                 ByteBuffer buf = ByteBuffer.wrap(batch);
                 while (buf.hasRemaining()) {
-                    channel.write(buf);
+                    channel.write(buf, end + buf.position());
                 }
                 channel.force(false);
+                end += batch.length;
             } catch (IOException e) {
                 error = e;
             }
