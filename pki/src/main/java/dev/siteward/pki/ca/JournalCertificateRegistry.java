@@ -54,6 +54,13 @@ public final class JournalCertificateRegistry implements CertificateRegistry {
     private final ByteArrayOutputStream pending = new ByteArrayOutputStream();
     private long appendedSeq;
     private long durableSeq;
+    /** Issuances that reserved a serial and have not appended their line yet (others about to need a flush). */
+    private int awaitingAppend;
+    /**
+     * How long a flush waits for issuances already under way to append their lines, so one fsync carries them all
+     * (group commit). Zero wait when no other issuance is in flight, so a lone caller never waits.
+     */
+    static final long GROUP_COMMIT_WAIT_NANOS = 300_000;
     private boolean flushing;
     private IOException failure;
 
@@ -179,14 +186,21 @@ public final class JournalCertificateRegistry implements CertificateRegistry {
     @Override
     public boolean reserveSerial(BigInteger serial) {
         synchronized (lock) {
-            return !entries.containsKey(serial) && reserved.add(serial);
+            boolean ok = !entries.containsKey(serial) && reserved.add(serial);
+            if (ok) {
+                awaitingAppend++;
+            }
+            return ok;
         }
     }
 
     @Override
     public void releaseSerial(BigInteger serial) {
         synchronized (lock) {
-            reserved.remove(serial);
+            if (reserved.remove(serial) && awaitingAppend > 0) {
+                // released without ever appending (the issuance failed)
+                awaitingAppend--;
+            }
         }
     }
 
@@ -208,7 +222,7 @@ public final class JournalCertificateRegistry implements CertificateRegistry {
         line.append(",\"notBefore\":\"").append(entry.notBefore()).append("\",\"notAfter\":\"")
                 .append(entry.notAfter()).append("\",\"der\":\"")
                 .append(Base64.getEncoder().encodeToString(entry.der())).append("\"}\n");
-        append(line.toString().getBytes(StandardCharsets.UTF_8));
+        append(line.toString().getBytes(StandardCharsets.UTF_8), reservedSerial(entry.serial()));
         synchronized (lock) {
             reserved.remove(entry.serial());
             index(entry);
@@ -260,13 +274,31 @@ public final class JournalCertificateRegistry implements CertificateRegistry {
         return updated;
     }
 
-    /** Appends one line and returns once it is on disk; concurrent callers share the fsync. */
+    private boolean reservedSerial(BigInteger serial) {
+        synchronized (lock) {
+            return reserved.contains(serial);
+        }
+    }
+
     private void append(byte[] line) throws PkiException {
+        append(line, false);
+    }
+
+    /**
+     * Appends one line and returns once it is on disk; concurrent callers share the fsync.
+     *
+     * @param ofReservedSerial the line records an issuance that reserved its serial (counted in awaitingAppend)
+     */
+    private void append(byte[] line, boolean ofReservedSerial) throws PkiException {
         long mySeq;
         synchronized (lock) {
             failIfBroken();
             pending.writeBytes(line);
             mySeq = ++appendedSeq;
+            if (ofReservedSerial && awaitingAppend > 0) {
+                awaitingAppend--;
+            }
+            lock.notifyAll();
         }
         while (true) {
             byte[] batch;
@@ -285,6 +317,19 @@ public final class JournalCertificateRegistry implements CertificateRegistry {
                     return;
                 }
                 flushing = true;
+                long deadline = System.nanoTime() + GROUP_COMMIT_WAIT_NANOS;
+                while (awaitingAppend > 0 && failure == null) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        break;
+                    }
+                    try {
+                        lock.wait(left / 1_000_000, (int) (left % 1_000_000));
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        break;
+                    }
+                }
                 batch = pending.toByteArray();
                 pending.reset();
                 upTo = appendedSeq;
