@@ -31,6 +31,11 @@ import javax.security.auth.login.FailedLoginException;
 public final class Pkcs11CaKeyStore implements CaKeyStore {
 
     private static final Map<Path, Provider> PROVIDERS = new ConcurrentHashMap<>();
+    /**
+     * SHA-256 of the PIN each configured token was first logged in with. SunPKCS11 stays logged in for the life of
+     * the JVM and would accept any PIN afterwards; a different PIN is refused here instead.
+     */
+    private static final Map<Path, byte[]> LOGGED_IN_PINS = new ConcurrentHashMap<>();
 
     private final Path config;
     private final Provider provider;
@@ -62,9 +67,15 @@ public final class Pkcs11CaKeyStore implements CaKeyStore {
             throw new PkiException(Reason.PKCS11_CONFIG_INVALID, "PKCS#11 config " + config + " is not usable: "
                     + rootMessage(e), e);
         }
+        byte[] pinHash = pinHash(pin);
+        byte[] earlier = LOGGED_IN_PINS.get(this.config);
+        if (earlier != null && !java.security.MessageDigest.isEqual(earlier, pinHash)) {
+            throw new PkiException(Reason.PKCS11_LOGIN_FAILED, "PKCS#11 login failed: wrong PIN");
+        }
         try {
             keyStore = KeyStore.getInstance("PKCS11", provider);
             keyStore.load(null, pin);
+            LOGGED_IN_PINS.putIfAbsent(this.config, pinHash);
         } catch (IOException e) {
             if (hasCause(e, FailedLoginException.class)) {
                 throw new PkiException(Reason.PKCS11_LOGIN_FAILED, "PKCS#11 login failed: wrong PIN", e);
@@ -73,6 +84,10 @@ public final class Pkcs11CaKeyStore implements CaKeyStore {
         } catch (GeneralSecurityException | RuntimeException e) {
             throw new PkiException(Reason.PKCS11_CONFIG_INVALID, "PKCS#11 token not usable: " + rootMessage(e), e);
         }
+    }
+
+    private static byte[] pinHash(char[] pin) {
+        return dev.siteward.pki.Certificates.sha256(new String(pin).getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
     private String label(String alias) {

@@ -151,6 +151,13 @@ class Pkcs11CaTest {
     }
 
     @Test
+    void aWrongPinIsRefusedEvenAfterTheTokenWasUnlockedInTheSameProcess() {
+        ChildJvm.Result relogin = child("relogin", dataDir.toString(), PIN, "not-the-pin");
+        assertEquals(0, relogin.exitCode(), relogin.toString());
+        assertEquals("ca.pkcs11_login_failed", relogin.value("REASON"), relogin.toString());
+    }
+
+    @Test
     void privateKeysStayInTheTokenAndAreNotExtractable() {
         assertEquals("false", init.value("ENCODED_ROOT"), "root key handle has no encoding: " + init);
         assertEquals("false", init.value("ENCODED_ISSUING"), "issuing key handle has no encoding: " + init);

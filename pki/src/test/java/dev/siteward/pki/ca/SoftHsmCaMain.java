@@ -63,6 +63,18 @@ public final class SoftHsmCaMain {
                     System.out.println("MESSAGE " + e.getMessage());
                 }
             }
+            case "relogin" -> {
+                // the right PIN first, then a wrong one in the same JVM: SunPKCS11 stays logged in, Siteward refuses
+                try (SiteCa ca = SiteCa.open(Path.of(args[1]), new CaSecrets(null, args[2].toCharArray()), clock)) {
+                    ca.unlock();
+                }
+                try (SiteCa ca = SiteCa.open(Path.of(args[1]), new CaSecrets(null, args[3].toCharArray()), clock)) {
+                    ca.unlock();
+                    System.out.println("REASON none");
+                } catch (PkiException e) {
+                    System.out.println("REASON " + e.code());
+                }
+            }
             default -> throw new IllegalArgumentException("unknown step " + args[0]);
         }
         System.out.flush();
