@@ -3,6 +3,10 @@ package dev.siteward.gateway.cli;
 import dev.siteward.gateway.GatewayException;
 import dev.siteward.gateway.GatewayException.Reason;
 import dev.siteward.gateway.admin.AdminController;
+import dev.siteward.gateway.admins.Admin;
+import dev.siteward.gateway.admins.AdminCredential;
+import dev.siteward.gateway.admins.AdminDirectory;
+import dev.siteward.gateway.admins.AdminRole;
 import dev.siteward.gateway.devices.Device;
 import dev.siteward.gateway.devices.DeviceRegistry;
 import dev.siteward.gateway.enrollment.EnrollmentTokens;
@@ -111,6 +115,48 @@ final class LocalOperations implements GatewayOperations {
         ca().unlock();
         return AdminController.revoked(revocation().revokeSerial(Certificates.parseSerial(serial),
                 RevocationReason.parse(reason)));
+    }
+
+    /** The admin directory, with the bootstrap admin of {@code <data-dir>/admin/} recorded (once a gateway ran). */
+    private AdminDirectory admins() throws Exception {
+        AdminDirectory admins = new AdminDirectory(store, ca, new ConnectionTracker(), clock);
+        java.nio.file.Path pem = dataDir.resolve("admin/admin.pem");
+        if (java.nio.file.Files.exists(pem)) {
+            admins.recordBootstrap(dev.siteward.pki.PemCodec.parseCertificates(java.nio.file.Files.readString(pem))
+                    .get(0));
+        }
+        return admins;
+    }
+
+    private static String localUser() {
+        String user = System.getProperty("user.name", "unknown").replaceAll("[^A-Za-z0-9._-]", "_");
+        return "local:" + (user.length() > 50 ? user.substring(0, 50) : user);
+    }
+
+    @Override
+    public List<Admin> listAdmins() throws Exception {
+        return admins().list();
+    }
+
+    @Override
+    public AdminCredential addAdmin(String name, String role, byte[] csrDer, Duration ttl) throws Exception {
+        AdminDirectory admins = admins();
+        ca().unlock();
+        return admins.add(name, AdminRole.parseAssignable(role), csrDer, ttl, localUser());
+    }
+
+    @Override
+    public AdminCredential renewAdmin(String name, byte[] csrDer, Duration ttl) throws Exception {
+        AdminDirectory admins = admins();
+        ca().unlock();
+        return admins.renew(name, csrDer, ttl, localUser());
+    }
+
+    @Override
+    public Admin revokeAdmin(String name, String reason) throws Exception {
+        AdminDirectory admins = admins();
+        ca().unlock();
+        return admins.revoke(name, RevocationReason.parse(reason), localUser());
     }
 
     @Override

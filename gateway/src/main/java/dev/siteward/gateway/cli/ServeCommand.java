@@ -65,6 +65,9 @@ public final class ServeCommand implements Callable<Integer> {
                     err.println("siteward: warning: no passphrase given; generated one in "
                             + ca.generatedPassphraseFile().get() + " (mode 0600)");
                 }
+                err.println("siteward: the bootstrap admin credential (every role, and the only one that manages "
+                        + "admins) is in " + dataDir.path().resolve("admin") + "; give each person their own: "
+                        + "siteward admin add NAME --role operator|security|publisher-admin|auditor --out DIR");
             }
         }
         int enroll = port(enrollPort, "siteward.enroll-port", "SITEWARD_ENROLL_PORT",

@@ -42,15 +42,20 @@ import java.util.Set;
 public final class GatewayCredentials {
 
     public static final String FIRST_ADMIN = "admin";
+    /** The role of the first admin: every role, and managing admins (dev.siteward.gateway.admins.AdminRole). */
+    public static final String BOOTSTRAP_ROLE = "bootstrap";
 
     private final ReloadableKeyManager serverKeys;
     private final KeyPair tokenKey;
     private final String tokenKeyId;
+    private final X509Certificate adminCertificate;
 
-    private GatewayCredentials(ReloadableKeyManager serverKeys, KeyPair tokenKey, String tokenKeyId) {
+    private GatewayCredentials(ReloadableKeyManager serverKeys, KeyPair tokenKey, String tokenKeyId,
+                               X509Certificate adminCertificate) {
         this.serverKeys = serverKeys;
         this.tokenKey = tokenKey;
         this.tokenKeyId = tokenKeyId;
+        this.adminCertificate = adminCertificate;
     }
 
     /** Loads the credentials, creating or re-issuing what is missing or due. */
@@ -82,16 +87,21 @@ public final class GatewayCredentials {
         KeyPair adminKey = keyPair(admin.resolve("admin-key.pem"));
         Path adminPem = admin.resolve("admin.pem");
         boolean adminDue = true;
+        X509Certificate adminCert = null;
         if (Files.exists(adminPem)) {
-            X509Certificate c = PemCodec.parseCertificates(Files.readString(adminPem)).get(0);
+            adminCert = PemCodec.parseCertificates(Files.readString(adminPem)).get(0);
+            X509Certificate c = adminCert;
+            // an admin credential from before roles existed (role operator) is re-issued with the bootstrap role
             adminDue = due(c, clock) || !c.getPublicKey().equals(adminKey.getPublic())
-                    || ca.registry().find(c.getSerialNumber()).map(e -> e.revoked()).orElse(true);
+                    || ca.registry().find(c.getSerialNumber()).map(e -> e.revoked()
+                            || !BOOTSTRAP_ROLE.equals(e.role())).orElse(true);
         }
         if (adminDue) {
             IssuedCertificate issued = ca.issue(new IssueRequest(KeyMaterial.certificationRequest(adminKey,
-                    FIRST_ADMIN), CertificateProfile.ADMIN, FIRST_ADMIN, List.of(), List.of(), null, "operator"));
+                    FIRST_ADMIN), CertificateProfile.ADMIN, FIRST_ADMIN, List.of(), List.of(), null, BOOTSTRAP_ROLE));
             SecureFiles.writeAtomically(adminPem, PemCodec.certificates(List.of(issued.certificate(),
                     issued.caChain().get(0))), false);
+            adminCert = issued.certificate();
         }
         SecureFiles.writeAtomically(admin.resolve("root.pem"), PemCodec.certificates(List.of(ca.root())), false);
         // the handshake carries the root too, so a device bootstrapping by the root's fingerprint can check its pin
@@ -99,7 +109,7 @@ public final class GatewayCredentials {
         List<X509Certificate> presented = new ArrayList<>(chain);
         presented.add(ca.root());
         return new GatewayCredentials(new ReloadableKeyManager(server.getPrivate(),
-                presented.toArray(new X509Certificate[0])), token, kid);
+                presented.toArray(new X509Certificate[0])), token, kid, adminCert);
     }
 
     /** The enrollment-token key pair and its key id, created on first use; for commands run without the server. */
@@ -181,5 +191,10 @@ public final class GatewayCredentials {
 
     public String tokenKeyId() {
         return tokenKeyId;
+    }
+
+    /** The bootstrap admin's certificate ({@code <data-dir>/admin/admin.pem}). */
+    public X509Certificate adminCertificate() {
+        return adminCertificate;
     }
 }

@@ -1,6 +1,7 @@
 package dev.siteward.gateway.server;
 
 import dev.siteward.gateway.GatewayException;
+import dev.siteward.gateway.admins.AdminAuthorization;
 import dev.siteward.gateway.authentication.ClientCertificateVerifier;
 import dev.siteward.gateway.devices.DeviceRegistry;
 import dev.siteward.pki.SpiffeId;
@@ -27,9 +28,11 @@ public class GatewayRequestFilter implements Ordered {
     private final ClientCertificateVerifier verifier;
     private final DeviceRegistry devices;
     private final SourceRateLimiter enrollLimiter;
+    private final AdminAuthorization adminAuthorization;
 
     public GatewayRequestFilter(TlsTermination tls, ClientCertificateVerifier verifier, DeviceRegistry devices,
-                                SitewardConfiguration config, Clock clock) {
+                                SitewardConfiguration config, Clock clock, AdminAuthorization adminAuthorization) {
+        this.adminAuthorization = adminAuthorization;
         this.tls = tls;
         this.verifier = verifier;
         this.devices = devices;
@@ -77,6 +80,9 @@ public class GatewayRequestFilter implements Ordered {
             if (id.kind() == SpiffeId.Kind.DEVICE) {
                 devices.touch(id.name());
             }
+            // every admin API call (and an admin's device action) needs a role the route table allows
+            adminAuthorization.authorize(id, chain.get(0), request.getMethodName(), path, request.getUri().getRawPath())
+                    .ifPresent(role -> request.setAttribute(AdminAuthorization.ROLE, role));
             return null;
         } catch (GatewayException e) {
             return ErrorBodies.of(e);
