@@ -180,4 +180,23 @@ class AdminRolesIT {
         assertTrue(!list.stdout().contains("zoe") && !list.stdout().contains("nobody"), list.stdout());
         assertTrue(list.stdout().lines().anyMatch(l -> l.startsWith("sam") && l.contains("security")), list.stdout());
     }
+
+    @Test
+    void statusReportsTheSitesCertificatesThroughTheRunningGatewayAndExitsOneWhenSomethingExpiresSoon() {
+        Result ok = gw.cli("status");
+        assertEquals(0, ok.exitCode(), ok.both());
+        for (String kind : List.of("root", "issuing", "server", "admin")) {
+            assertTrue(ok.stdout().lines().anyMatch(l -> l.startsWith(kind + " ")), kind + ": " + ok.stdout());
+        }
+        assertTrue(ok.stdout().contains("all certificates ok"), ok.stdout());
+        Result json = gw.cli("status", "--json");
+        assertEquals(0, json.exitCode(), json.both());
+        assertTrue(json.stdout().contains("\"attention\" : 0"), json.stdout());
+        // the named admins' certificates last 30 days: a 60-day window reports them
+        Result soon = gw.cli("status", "--window", "60d");
+        assertEquals(1, soon.exitCode(), soon.both());
+        assertTrue(soon.stdout().contains("expiring"), soon.stdout());
+        Result bad = gw.cli("status", "--window", "soon");
+        assertEquals(2, bad.exitCode(), bad.both());
+    }
 }

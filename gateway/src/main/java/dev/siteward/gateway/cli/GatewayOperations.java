@@ -4,6 +4,7 @@ import dev.siteward.gateway.GatewayException;
 import dev.siteward.gateway.admins.Admin;
 import dev.siteward.gateway.admins.AdminCredential;
 import dev.siteward.gateway.devices.Device;
+import dev.siteward.gateway.lifecycle.ExpiryWatch;
 import dev.siteward.gateway.store.StoreException;
 import java.time.Duration;
 import java.util.List;
@@ -41,6 +42,8 @@ interface GatewayOperations extends AutoCloseable {
     AdminCredential renewAdmin(String name, byte[] csrDer, Duration ttl) throws Exception;
 
     Admin revokeAdmin(String name, String reason) throws Exception;
+
+    ExpiryWatch.Report status(Duration window) throws Exception;
 
     @Override
     void close();

@@ -9,6 +9,7 @@ import dev.siteward.gateway.admins.AdminDirectory;
 import dev.siteward.gateway.admins.AdminRole;
 import dev.siteward.gateway.devices.Device;
 import dev.siteward.gateway.devices.DeviceRegistry;
+import dev.siteward.gateway.lifecycle.ExpiryWatch;
 import dev.siteward.gateway.enrollment.EnrollmentTokens;
 import dev.siteward.gateway.revocation.RevocationService;
 import dev.siteward.gateway.server.ConnectionTracker;
@@ -157,6 +158,14 @@ final class LocalOperations implements GatewayOperations {
         AdminDirectory admins = admins();
         ca().unlock();
         return admins.revoke(name, RevocationReason.parse(reason), localUser());
+    }
+
+    @Override
+    public ExpiryWatch.Report status(Duration window) throws Exception {
+        java.nio.file.Path pem = dataDir.resolve("gateway/server.pem");
+        java.security.cert.X509Certificate server = java.nio.file.Files.exists(pem)
+                ? dev.siteward.pki.PemCodec.parseCertificates(java.nio.file.Files.readString(pem)).get(0) : null;
+        return new ExpiryWatch(ca, admins(), devices, () -> server, clock).report(window);
     }
 
     @Override

@@ -198,6 +198,12 @@ final class RemoteOperations implements GatewayOperations {
         return as(call("POST", "admins/" + name + "/revoke", Map.of("reason", reason)), Admin.class);
     }
 
+    @Override
+    public dev.siteward.gateway.lifecycle.ExpiryWatch.Report status(Duration window) throws IOException {
+        return as(call("GET", "status?window=" + DurationText.format(window), null),
+                dev.siteward.gateway.lifecycle.ExpiryWatch.Report.class);
+    }
+
     /** Issues a certificate through the admin API; returns the PEM chain, leaf first. */
     String issue(byte[] csrDer, dev.siteward.pki.CertificateProfile profile, String name, List<String> dns,
                  List<String> ips, String ttl, String role) {
