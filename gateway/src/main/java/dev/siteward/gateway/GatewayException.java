@@ -31,6 +31,7 @@ public final class GatewayException extends Exception {
         ADMIN_EXISTS("admin.exists", 409),
         CONFLICT("request.conflict", 409),
         UNAVAILABLE("gateway.unavailable", 503),
+        CLOCK_UNTRUSTED("gateway.clock_untrusted", 503),
         INTERNAL("gateway.internal", 500);
 
         private final String code;

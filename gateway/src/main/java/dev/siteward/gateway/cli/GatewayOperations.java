@@ -45,6 +45,10 @@ interface GatewayOperations extends AutoCloseable {
 
     ExpiryWatch.Report status(Duration window) throws Exception;
 
+    dev.siteward.gateway.time.TimeGuard.Status timeStatus() throws Exception;
+
+    dev.siteward.gateway.time.TimeGuard.Status acceptTime() throws Exception;
+
     @Override
     void close();
 

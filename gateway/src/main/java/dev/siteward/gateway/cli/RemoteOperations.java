@@ -204,6 +204,16 @@ final class RemoteOperations implements GatewayOperations {
                 dev.siteward.gateway.lifecycle.ExpiryWatch.Report.class);
     }
 
+    @Override
+    public dev.siteward.gateway.time.TimeGuard.Status timeStatus() throws IOException {
+        return as(call("GET", "time", null), dev.siteward.gateway.time.TimeGuard.Status.class);
+    }
+
+    @Override
+    public dev.siteward.gateway.time.TimeGuard.Status acceptTime() throws IOException {
+        return as(call("POST", "time/accept", null), dev.siteward.gateway.time.TimeGuard.Status.class);
+    }
+
     /** Issues a certificate through the admin API; returns the PEM chain, leaf first. */
     String issue(byte[] csrDer, dev.siteward.pki.CertificateProfile profile, String name, List<String> dns,
                  List<String> ips, String ttl, String role) {

@@ -21,10 +21,13 @@ public class CredentialRenewalJob {
 
     private final GatewayCredentials credentials;
     private final AdminDirectory admins;
+    private final dev.siteward.gateway.time.TimeGuard time;
 
-    public CredentialRenewalJob(GatewayCredentials credentials, AdminDirectory admins) {
+    public CredentialRenewalJob(GatewayCredentials credentials, AdminDirectory admins,
+                                dev.siteward.gateway.time.TimeGuard time) {
         this.credentials = credentials;
         this.admins = admins;
+        this.time = time;
     }
 
     @Scheduled(fixedDelay = "${siteward.renewal-check-interval:10m}",
@@ -35,6 +38,10 @@ public class CredentialRenewalJob {
 
     /** One check: renews what is due; returns what was renewed (empty when nothing was, or it failed). */
     public Set<GatewayCredentials.Renewed> renewDue() {
+        if (!time.trusted()) {
+            LOG.warn("not renewing the gateway's credentials: the clock is behind the latest recorded time");
+            return Set.of();
+        }
         try {
             Set<GatewayCredentials.Renewed> renewed = credentials.renewDue();
             if (renewed.contains(GatewayCredentials.Renewed.ADMIN)) {

@@ -3,6 +3,7 @@ package dev.siteward.gateway.server;
 import dev.siteward.gateway.GatewayException;
 import dev.siteward.gateway.admins.AdminAuthorization;
 import dev.siteward.gateway.authentication.ClientCertificateVerifier;
+import dev.siteward.gateway.time.TimeGuard;
 import dev.siteward.gateway.devices.DeviceRegistry;
 import dev.siteward.pki.SpiffeId;
 import io.micronaut.core.annotation.Nullable;
@@ -29,10 +30,13 @@ public class GatewayRequestFilter implements Ordered {
     private final DeviceRegistry devices;
     private final SourceRateLimiter enrollLimiter;
     private final AdminAuthorization adminAuthorization;
+    private final TimeGuard time;
 
     public GatewayRequestFilter(TlsTermination tls, ClientCertificateVerifier verifier, DeviceRegistry devices,
-                                SitewardConfiguration config, Clock clock, AdminAuthorization adminAuthorization) {
+                                SitewardConfiguration config, Clock clock, AdminAuthorization adminAuthorization,
+                                TimeGuard time) {
         this.adminAuthorization = adminAuthorization;
+        this.time = time;
         this.tls = tls;
         this.verifier = verifier;
         this.devices = devices;
@@ -42,6 +46,19 @@ public class GatewayRequestFilter implements Ordered {
     @Override
     public int getOrder() {
         return HIGHEST_PRECEDENCE;
+    }
+
+    /** A refusal while the clock is behind the recorded time (nothing acts on a wrong clock), else null. */
+    private HttpResponse<?> untrustedClock(String method, String path) {
+        if (time.trusted() || TimeGuard.allowedWhileUntrusted(method, path)) {
+            return null;
+        }
+        try {
+            time.requireTrusted();
+            return null;
+        } catch (GatewayException e) {
+            return ErrorBodies.of(e);
+        }
     }
 
     @RequestFilter
@@ -65,7 +82,7 @@ public class GatewayRequestFilter implements Ordered {
                             + source + "; retry later").header("Retry-After", "1");
                 }
             }
-            return null;
+            return untrustedClock(request.getMethodName(), path);
         }
         if (!deviceApi) {
             return health ? null : ErrorBodies.of(404, "request.not_found", "not found on the device listener");
@@ -83,7 +100,7 @@ public class GatewayRequestFilter implements Ordered {
             // every admin API call (and an admin's device action) needs a role the route table allows
             adminAuthorization.authorize(id, chain.get(0), request.getMethodName(), path, request.getUri().getRawPath())
                     .ifPresent(role -> request.setAttribute(AdminAuthorization.ROLE, role));
-            return null;
+            return untrustedClock(request.getMethodName(), path);
         } catch (GatewayException e) {
             return ErrorBodies.of(e);
         }
