@@ -27,8 +27,11 @@ public final class GatewayException extends Exception {
         FORBIDDEN("auth.forbidden", 403),
         DEVICE_NOT_FOUND("device.not_found", 404),
         DEVICE_EXISTS("device.exists", 409),
+        ADMIN_NOT_FOUND("admin.not_found", 404),
+        ADMIN_EXISTS("admin.exists", 409),
         CONFLICT("request.conflict", 409),
         UNAVAILABLE("gateway.unavailable", 503),
+        CLOCK_UNTRUSTED("gateway.clock_untrusted", 503),
         INTERNAL("gateway.internal", 500);
 
         private final String code;

@@ -2,6 +2,8 @@ package dev.siteward.gateway.admin;
 
 import dev.siteward.gateway.GatewayException;
 import dev.siteward.gateway.GatewayException.Reason;
+import dev.siteward.gateway.admins.AdminAuthorization;
+import dev.siteward.gateway.admins.AdminRole;
 import dev.siteward.gateway.devices.Device;
 import dev.siteward.gateway.devices.DeviceRegistry;
 import dev.siteward.gateway.enrollment.EnrollmentTokens;
@@ -153,6 +155,13 @@ public class AdminController {
         }
         try {
             byte[] der = java.util.Base64.getDecoder().decode(body.csr());
+            if (CertificateProfile.parse(body.profile()) == CertificateProfile.ADMIN
+                    && request.getAttribute(AdminAuthorization.ROLE, AdminRole.class).orElse(null)
+                    != AdminRole.BOOTSTRAP) {
+                // an admin certificate carries a role: issuing one is managing admins
+                throw new GatewayException(Reason.FORBIDDEN, "issuing an admin certificate requires role bootstrap; "
+                        + "use 'siteward admin add'");
+            }
             IssuedCertificate issued = ca.issue(new IssueRequest(der, CertificateProfile.parse(body.profile()),
                     body.name(), body.dns(), body.ips(), body.ttl() == null ? null : AdminDurations.parse(body.ttl()),
                     body.role()));

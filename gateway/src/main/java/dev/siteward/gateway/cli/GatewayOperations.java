@@ -1,7 +1,10 @@
 package dev.siteward.gateway.cli;
 
 import dev.siteward.gateway.GatewayException;
+import dev.siteward.gateway.admins.Admin;
+import dev.siteward.gateway.admins.AdminCredential;
 import dev.siteward.gateway.devices.Device;
+import dev.siteward.gateway.lifecycle.ExpiryWatch;
 import dev.siteward.gateway.store.StoreException;
 import java.time.Duration;
 import java.util.List;
@@ -31,6 +34,20 @@ interface GatewayOperations extends AutoCloseable {
     List<Map<String, String>> revokeDevice(String id, String reason) throws Exception;
 
     Map<String, String> revokeSerial(String serial, String reason) throws Exception;
+
+    List<Admin> listAdmins() throws Exception;
+
+    AdminCredential addAdmin(String name, String role, byte[] csrDer, Duration ttl) throws Exception;
+
+    AdminCredential renewAdmin(String name, byte[] csrDer, Duration ttl) throws Exception;
+
+    Admin revokeAdmin(String name, String reason) throws Exception;
+
+    ExpiryWatch.Report status(Duration window) throws Exception;
+
+    dev.siteward.gateway.time.TimeGuard.Status timeStatus() throws Exception;
+
+    dev.siteward.gateway.time.TimeGuard.Status acceptTime() throws Exception;
 
     @Override
     void close();

@@ -3,8 +3,15 @@ package dev.siteward.gateway.cli;
 import dev.siteward.gateway.GatewayException;
 import dev.siteward.gateway.GatewayException.Reason;
 import dev.siteward.gateway.admin.AdminController;
+import dev.siteward.gateway.admins.Admin;
+import dev.siteward.gateway.admins.AdminCredential;
+import dev.siteward.gateway.admins.AdminDirectory;
+import dev.siteward.gateway.admins.AdminRole;
 import dev.siteward.gateway.devices.Device;
 import dev.siteward.gateway.devices.DeviceRegistry;
+import dev.siteward.gateway.lifecycle.ExpiryWatch;
+import dev.siteward.gateway.time.TimeGuard;
+import dev.siteward.gateway.time.TimeRecord;
 import dev.siteward.gateway.enrollment.EnrollmentTokens;
 import dev.siteward.gateway.revocation.RevocationService;
 import dev.siteward.gateway.server.ConnectionTracker;
@@ -63,6 +70,7 @@ final class LocalOperations implements GatewayOperations {
 
     @Override
     public String createToken(String deviceId, Map<String, String> labels, Duration ttl) throws Exception {
+        requireTrustedClock();
         KeyPair key = GatewayCredentials.tokenKey(dataDir);
         EnrollmentTokens tokens = new EnrollmentTokens(store, clock, (ECPrivateKey) key.getPrivate(),
                 (ECPublicKey) key.getPublic(), GatewayCredentials.keyId(key), Certificates.fingerprint(ca().root()));
@@ -111,6 +119,85 @@ final class LocalOperations implements GatewayOperations {
         ca().unlock();
         return AdminController.revoked(revocation().revokeSerial(Certificates.parseSerial(serial),
                 RevocationReason.parse(reason)));
+    }
+
+    /** The admin directory, with the bootstrap admin of {@code <data-dir>/admin/} recorded (once a gateway ran). */
+    private AdminDirectory admins() throws Exception {
+        AdminDirectory admins = new AdminDirectory(store, ca, new ConnectionTracker(), clock);
+        java.nio.file.Path pem = dataDir.resolve("admin/admin.pem");
+        if (java.nio.file.Files.exists(pem)) {
+            admins.recordBootstrap(dev.siteward.pki.PemCodec.parseCertificates(java.nio.file.Files.readString(pem))
+                    .get(0));
+        }
+        return admins;
+    }
+
+    private static String localUser() {
+        String user = System.getProperty("user.name", "unknown").replaceAll("[^A-Za-z0-9._-]", "_");
+        return "local:" + (user.length() > 50 ? user.substring(0, 50) : user);
+    }
+
+    @Override
+    public List<Admin> listAdmins() throws Exception {
+        return admins().list();
+    }
+
+    @Override
+    public AdminCredential addAdmin(String name, String role, byte[] csrDer, Duration ttl) throws Exception {
+        requireTrustedClock();
+        AdminDirectory admins = admins();
+        ca().unlock();
+        return admins.add(name, AdminRole.parseAssignable(role), csrDer, ttl, localUser());
+    }
+
+    @Override
+    public AdminCredential renewAdmin(String name, byte[] csrDer, Duration ttl) throws Exception {
+        requireTrustedClock();
+        AdminDirectory admins = admins();
+        ca().unlock();
+        return admins.renew(name, csrDer, ttl, localUser());
+    }
+
+    @Override
+    public Admin revokeAdmin(String name, String reason) throws Exception {
+        AdminDirectory admins = admins();
+        ca().unlock();
+        return admins.revoke(name, RevocationReason.parse(reason), localUser());
+    }
+
+    @Override
+    public ExpiryWatch.Report status(Duration window) throws Exception {
+        java.nio.file.Path pem = dataDir.resolve("gateway/server.pem");
+        java.security.cert.X509Certificate server = java.nio.file.Files.exists(pem)
+                ? dev.siteward.pki.PemCodec.parseCertificates(java.nio.file.Files.readString(pem)).get(0) : null;
+        return new ExpiryWatch(ca, admins(), devices, () -> server, clock).report(window);
+    }
+
+    @Override
+    public TimeGuard.Status timeStatus() throws Exception {
+        TimeRecord r = TimeRecord.read(dataDir);
+        java.time.Instant now = clock.instant();
+        boolean trusted = r == null || !now.isBefore(r.latest().minus(TimeGuard.DEFAULT_TOLERANCE));
+        return new TimeGuard.Status(now, r == null ? null : r.latest(), trusted, null, null,
+                r == null ? null : r.acceptedAt(), r == null ? null : r.acceptedBy(), "5m");
+    }
+
+    @Override
+    public TimeGuard.Status acceptTime() throws Exception {
+        TimeGuard.acceptOffline(dataDir, clock, localUser());
+        return timeStatus();
+    }
+
+    /** Refuses to issue or hand out expiring credentials on a clock behind the gateway's recorded time. */
+    private void requireTrustedClock() throws Exception {
+        TimeRecord r = TimeRecord.read(dataDir);
+        if (r != null) {
+            try {
+                TimeGuard.checkNotBehind(r, clock.instant(), TimeGuard.DEFAULT_TOLERANCE);
+            } catch (GatewayException e) {
+                throw new CliException(CliException.CHECK_FAILED, "refusing to act: " + e.getMessage(), e);
+            }
+        }
     }
 
     @Override

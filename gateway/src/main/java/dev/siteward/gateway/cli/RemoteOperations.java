@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
+import dev.siteward.gateway.admins.Admin;
+import dev.siteward.gateway.admins.AdminCredential;
 import dev.siteward.gateway.devices.Device;
 import dev.siteward.pki.KeyMaterial;
 import dev.siteward.pki.PemCodec;
@@ -166,6 +168,50 @@ final class RemoteOperations implements GatewayOperations {
     public Map<String, String> revokeSerial(String serial, String reason) {
         return JSON.convertValue(call("POST", "certificates/" + serial + "/revoke", Map.of("reason", reason)),
                 new TypeReference<Map<String, String>>() { });
+    }
+
+    @Override
+    public List<Admin> listAdmins() {
+        return JSON.convertValue(call("GET", "admins", null), new TypeReference<List<Admin>>() { });
+    }
+
+    @Override
+    public AdminCredential addAdmin(String name, String role, byte[] csrDer, Duration ttl) throws IOException {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("name", name);
+        body.put("role", role);
+        body.put("csr", java.util.Base64.getEncoder().encodeToString(csrDer));
+        body.put("ttl", ttl == null ? null : DurationText.format(ttl));
+        return as(call("POST", "admins", body), AdminCredential.class);
+    }
+
+    @Override
+    public AdminCredential renewAdmin(String name, byte[] csrDer, Duration ttl) throws IOException {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("csr", java.util.Base64.getEncoder().encodeToString(csrDer));
+        body.put("ttl", ttl == null ? null : DurationText.format(ttl));
+        return as(call("POST", "admins/" + name + "/renew", body), AdminCredential.class);
+    }
+
+    @Override
+    public Admin revokeAdmin(String name, String reason) throws IOException {
+        return as(call("POST", "admins/" + name + "/revoke", Map.of("reason", reason)), Admin.class);
+    }
+
+    @Override
+    public dev.siteward.gateway.lifecycle.ExpiryWatch.Report status(Duration window) throws IOException {
+        return as(call("GET", "status?window=" + DurationText.format(window), null),
+                dev.siteward.gateway.lifecycle.ExpiryWatch.Report.class);
+    }
+
+    @Override
+    public dev.siteward.gateway.time.TimeGuard.Status timeStatus() throws IOException {
+        return as(call("GET", "time", null), dev.siteward.gateway.time.TimeGuard.Status.class);
+    }
+
+    @Override
+    public dev.siteward.gateway.time.TimeGuard.Status acceptTime() throws IOException {
+        return as(call("POST", "time/accept", null), dev.siteward.gateway.time.TimeGuard.Status.class);
     }
 
     /** Issues a certificate through the admin API; returns the PEM chain, leaf first. */

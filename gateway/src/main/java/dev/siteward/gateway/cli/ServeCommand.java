@@ -65,8 +65,12 @@ public final class ServeCommand implements Callable<Integer> {
                     err.println("siteward: warning: no passphrase given; generated one in "
                             + ca.generatedPassphraseFile().get() + " (mode 0600)");
                 }
+                err.println("siteward: the bootstrap admin credential (every role, and the only one that manages "
+                        + "admins) is in " + dataDir.path().resolve("admin") + "; give each person their own: "
+                        + "siteward admin add NAME --role operator|security|publisher-admin|auditor --out DIR");
             }
         }
+        checkClock();
         int enroll = port(enrollPort, "siteward.enroll-port", "SITEWARD_ENROLL_PORT",
                 SitewardConfiguration.DEFAULT_ENROLL_PORT);
         int device = port(devicePort, "siteward.device-port", "SITEWARD_DEVICE_PORT",
@@ -94,6 +98,13 @@ public final class ServeCommand implements Callable<Integer> {
             ctx = Micronaut.build(new String[0]).properties(props).banner(false).deduceEnvironment(false).start();
         } catch (RuntimeException e) {
             lock.close();
+            for (Throwable c = e; c != null; c = c.getCause()) {
+                if (c instanceof dev.siteward.gateway.GatewayException g
+                        && g.reason() == dev.siteward.gateway.GatewayException.Reason.CLOCK_UNTRUSTED) {
+                    // trusted time: a clock behind the recorded time is a failed check, not a crash
+                    throw new CliException(CliException.CHECK_FAILED, "refusing to start: " + g.getMessage(), e);
+                }
+            }
             throw new CliException(CliException.INTERNAL, "gateway failed to start: " + rootMessage(e), e);
         }
         writeEndpoints(enroll, device, ctx);
@@ -103,6 +114,25 @@ public final class ServeCommand implements Callable<Integer> {
         // the data dir lock goes with the process. Until then this thread only waits.
         new CountDownLatch(1).await();
         return 0;
+    }
+
+    /**
+     * Trusted time, before anything starts: a clock earlier than the latest time this data dir recorded (beyond
+     * {@code siteward.clock-tolerance}, default 5m) refuses start-up with exit 1 until the clock is right or an
+     * operator runs {@code siteward time accept}.
+     */
+    private void checkClock() {
+        String text = System.getProperty("siteward.clock-tolerance", System.getenv("SITEWARD_CLOCK_TOLERANCE"));
+        java.time.Duration tolerance = text == null || text.isBlank()
+                ? dev.siteward.gateway.time.TimeGuard.DEFAULT_TOLERANCE : DurationText.parse(text);
+        try {
+            dev.siteward.gateway.time.TimeRecord record = dev.siteward.gateway.time.TimeRecord.read(dataDir.path());
+            if (record != null) {
+                dev.siteward.gateway.time.TimeGuard.checkNotBehind(record, Clock.systemUTC().instant(), tolerance);
+            }
+        } catch (dev.siteward.gateway.GatewayException | IOException e) {
+            throw new CliException(CliException.CHECK_FAILED, "refusing to start: " + e.getMessage(), e);
+        }
     }
 
     private void writeEndpoints(int enroll, int device, ApplicationContext ctx) throws IOException {

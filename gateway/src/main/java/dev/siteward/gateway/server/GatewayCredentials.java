@@ -42,15 +42,29 @@ import java.util.Set;
 public final class GatewayCredentials {
 
     public static final String FIRST_ADMIN = "admin";
+    /** The role of the first admin: every role, and managing admins (dev.siteward.gateway.admins.AdminRole). */
+    public static final String BOOTSTRAP_ROLE = "bootstrap";
 
     private final ReloadableKeyManager serverKeys;
     private final KeyPair tokenKey;
     private final String tokenKeyId;
+    private volatile X509Certificate adminCertificate;
+    private final Path dataDir;
+    private final SiteCa ca;
+    private final Set<String> serverNames;
+    private final Clock clock;
 
-    private GatewayCredentials(ReloadableKeyManager serverKeys, KeyPair tokenKey, String tokenKeyId) {
+    private GatewayCredentials(ReloadableKeyManager serverKeys, KeyPair tokenKey, String tokenKeyId,
+                               X509Certificate adminCertificate, Path dataDir, SiteCa ca, Set<String> serverNames,
+                               Clock clock) {
         this.serverKeys = serverKeys;
         this.tokenKey = tokenKey;
         this.tokenKeyId = tokenKeyId;
+        this.adminCertificate = adminCertificate;
+        this.dataDir = dataDir;
+        this.ca = ca;
+        this.serverNames = serverNames;
+        this.clock = clock;
     }
 
     /** Loads the credentials, creating or re-issuing what is missing or due. */
@@ -66,13 +80,7 @@ public final class GatewayCredentials {
                 || ca.registry().find(chain.get(0).getSerialNumber()).map(e -> e.revoked()).orElse(true)
                 || !chain.get(0).getPublicKey().equals(server.getPublic())
                 || !chain.get(0).getIssuerX500Principal().equals(ca.issuingCertificate().getSubjectX500Principal())) {
-            List<String> rest = new ArrayList<>(names);
-            String primary = rest.remove(0);
-            List<String> dns = rest.stream().filter(n -> !isIp(n)).toList();
-            List<String> ips = rest.stream().filter(GatewayCredentials::isIp).toList();
-            IssuedCertificate issued = ca.issue(new IssueRequest(KeyMaterial.certificationRequest(server, primary),
-                    CertificateProfile.SERVER, primary, dns, ips, null, null));
-            chain = List.of(issued.certificate(), issued.caChain().get(0));
+            chain = issueServer(ca, server, names);
             SecureFiles.writeAtomically(serverPem, PemCodec.certificates(chain), false);
         }
         KeyPair token = keyPair(gw.resolve("token-key.pem"));
@@ -82,16 +90,17 @@ public final class GatewayCredentials {
         KeyPair adminKey = keyPair(admin.resolve("admin-key.pem"));
         Path adminPem = admin.resolve("admin.pem");
         boolean adminDue = true;
+        X509Certificate adminCert = null;
         if (Files.exists(adminPem)) {
-            X509Certificate c = PemCodec.parseCertificates(Files.readString(adminPem)).get(0);
+            adminCert = PemCodec.parseCertificates(Files.readString(adminPem)).get(0);
+            X509Certificate c = adminCert;
+            // an admin credential from before roles existed (role operator) is re-issued with the bootstrap role
             adminDue = due(c, clock) || !c.getPublicKey().equals(adminKey.getPublic())
-                    || ca.registry().find(c.getSerialNumber()).map(e -> e.revoked()).orElse(true);
+                    || ca.registry().find(c.getSerialNumber()).map(e -> e.revoked()
+                            || !BOOTSTRAP_ROLE.equals(e.role())).orElse(true);
         }
         if (adminDue) {
-            IssuedCertificate issued = ca.issue(new IssueRequest(KeyMaterial.certificationRequest(adminKey,
-                    FIRST_ADMIN), CertificateProfile.ADMIN, FIRST_ADMIN, List.of(), List.of(), null, "operator"));
-            SecureFiles.writeAtomically(adminPem, PemCodec.certificates(List.of(issued.certificate(),
-                    issued.caChain().get(0))), false);
+            adminCert = issueAdmin(ca, adminKey, adminPem);
         }
         SecureFiles.writeAtomically(admin.resolve("root.pem"), PemCodec.certificates(List.of(ca.root())), false);
         // the handshake carries the root too, so a device bootstrapping by the root's fingerprint can check its pin
@@ -99,7 +108,76 @@ public final class GatewayCredentials {
         List<X509Certificate> presented = new ArrayList<>(chain);
         presented.add(ca.root());
         return new GatewayCredentials(new ReloadableKeyManager(server.getPrivate(),
-                presented.toArray(new X509Certificate[0])), token, kid);
+                presented.toArray(new X509Certificate[0])), token, kid, adminCert, dataDir, ca, names, clock);
+    }
+
+    private static List<X509Certificate> issueServer(SiteCa ca, KeyPair key, Set<String> names)
+            throws PkiException, GeneralSecurityException {
+        List<String> rest = new ArrayList<>(names);
+        String primary = rest.remove(0);
+        List<String> dns = rest.stream().filter(n -> !isIp(n)).toList();
+        List<String> ips = rest.stream().filter(GatewayCredentials::isIp).toList();
+        IssuedCertificate issued = ca.issue(new IssueRequest(KeyMaterial.certificationRequest(key, primary),
+                CertificateProfile.SERVER, primary, dns, ips, null, null));
+        return List.of(issued.certificate(), issued.caChain().get(0));
+    }
+
+    private static X509Certificate issueAdmin(SiteCa ca, KeyPair key, Path adminPem)
+            throws PkiException, IOException, GeneralSecurityException {
+        IssuedCertificate issued = ca.issue(new IssueRequest(KeyMaterial.certificationRequest(key, FIRST_ADMIN),
+                CertificateProfile.ADMIN, FIRST_ADMIN, List.of(), List.of(), null, BOOTSTRAP_ROLE));
+        SecureFiles.writeAtomically(adminPem, PemCodec.certificates(List.of(issued.certificate(),
+                issued.caChain().get(0))), false);
+        return issued.certificate();
+    }
+
+    /** A credential the gateway renewed while running. */
+    public enum Renewed { SERVER, ADMIN }
+
+    /**
+     * Renews what is due while the gateway runs, by the same rule as at start-up (a third of the lifetime left, or
+     * revoked): the server certificate gets a new key, is written to the data dir (key first, each file replaced
+     * atomically) and served from the next handshake on, no restart; the bootstrap admin keeps its key and gets a
+     * new certificate in {@code admin/admin.pem}. A failure leaves the working credential in place.
+     *
+     * @return what was renewed (empty when nothing was due)
+     */
+    public synchronized Set<Renewed> renewDue() throws IOException, PkiException, GeneralSecurityException {
+        Set<Renewed> renewed = java.util.EnumSet.noneOf(Renewed.class);
+        X509Certificate server = serverKeys.chain()[0];
+        if (due(server, clock) || revoked(ca, server)) {
+            KeyPair key = KeyMaterial.generate(KeyMaterial.Algorithm.EC_P256);
+            List<X509Certificate> chain = issueServer(ca, key, serverNames);
+            Path gw = dataDir.resolve("gateway");
+            SecureFiles.writeAtomically(gw.resolve("server-key.pem"), KeyMaterial.toPem(key.getPrivate()), true);
+            SecureFiles.writeAtomically(gw.resolve("server.pem"), PemCodec.certificates(chain), false);
+            List<X509Certificate> presented = new ArrayList<>(chain);
+            presented.add(ca.root());
+            serverKeys.replace(key.getPrivate(), presented.toArray(new X509Certificate[0]));
+            renewed.add(Renewed.SERVER);
+        }
+        X509Certificate admin = adminCertificate;
+        if (due(admin, clock) || revoked(ca, admin)) {
+            Path dir = dataDir.resolve("admin");
+            adminCertificate = issueAdmin(ca, keyPair(dir.resolve("admin-key.pem")), dir.resolve("admin.pem"));
+            renewed.add(Renewed.ADMIN);
+        }
+        return renewed;
+    }
+
+    /** When the next renewal is due: the earlier of the server's and the bootstrap admin's renewal points. */
+    public Instant nextRenewal() {
+        return renewalPoint(serverKeys.chain()[0]).isBefore(renewalPoint(adminCertificate))
+                ? renewalPoint(serverKeys.chain()[0]) : renewalPoint(adminCertificate);
+    }
+
+    private static boolean revoked(SiteCa ca, X509Certificate c) {
+        return ca.registry().find(c.getSerialNumber()).map(e -> e.revoked()).orElse(true);
+    }
+
+    private static Instant renewalPoint(X509Certificate c) {
+        Instant end = c.getNotAfter().toInstant();
+        return end.minus(Duration.between(c.getNotBefore().toInstant(), end).dividedBy(3));
     }
 
     /** The enrollment-token key pair and its key id, created on first use; for commands run without the server. */
@@ -123,11 +201,9 @@ public final class GatewayCredentials {
         return pair;
     }
 
+    /** Due at two thirds of the lifetime (a third left), as devices renew. */
     private static boolean due(X509Certificate c, Clock clock) {
-        Instant start = c.getNotBefore().toInstant();
-        Instant end = c.getNotAfter().toInstant();
-        Duration third = Duration.between(start, end).dividedBy(3);
-        return clock.instant().isAfter(end.minus(third));
+        return clock.instant().isAfter(renewalPoint(c));
     }
 
     private static boolean sameNames(X509Certificate c, Set<String> names) {
@@ -181,5 +257,10 @@ public final class GatewayCredentials {
 
     public String tokenKeyId() {
         return tokenKeyId;
+    }
+
+    /** The bootstrap admin's certificate ({@code <data-dir>/admin/admin.pem}). */
+    public X509Certificate adminCertificate() {
+        return adminCertificate;
     }
 }

@@ -1,7 +1,9 @@
 package dev.siteward.gateway.server;
 
 import dev.siteward.gateway.GatewayException;
+import dev.siteward.gateway.admins.AdminAuthorization;
 import dev.siteward.gateway.authentication.ClientCertificateVerifier;
+import dev.siteward.gateway.time.TimeGuard;
 import dev.siteward.gateway.devices.DeviceRegistry;
 import dev.siteward.pki.SpiffeId;
 import io.micronaut.core.annotation.Nullable;
@@ -27,9 +29,14 @@ public class GatewayRequestFilter implements Ordered {
     private final ClientCertificateVerifier verifier;
     private final DeviceRegistry devices;
     private final SourceRateLimiter enrollLimiter;
+    private final AdminAuthorization adminAuthorization;
+    private final TimeGuard time;
 
     public GatewayRequestFilter(TlsTermination tls, ClientCertificateVerifier verifier, DeviceRegistry devices,
-                                SitewardConfiguration config, Clock clock) {
+                                SitewardConfiguration config, Clock clock, AdminAuthorization adminAuthorization,
+                                TimeGuard time) {
+        this.adminAuthorization = adminAuthorization;
+        this.time = time;
         this.tls = tls;
         this.verifier = verifier;
         this.devices = devices;
@@ -39,6 +46,19 @@ public class GatewayRequestFilter implements Ordered {
     @Override
     public int getOrder() {
         return HIGHEST_PRECEDENCE;
+    }
+
+    /** A refusal while the clock is behind the recorded time (nothing acts on a wrong clock), else null. */
+    private HttpResponse<?> untrustedClock(String method, String path) {
+        if (time.trusted() || TimeGuard.allowedWhileUntrusted(method, path)) {
+            return null;
+        }
+        try {
+            time.requireTrusted();
+            return null;
+        } catch (GatewayException e) {
+            return ErrorBodies.of(e);
+        }
     }
 
     @RequestFilter
@@ -62,7 +82,7 @@ public class GatewayRequestFilter implements Ordered {
                             + source + "; retry later").header("Retry-After", "1");
                 }
             }
-            return null;
+            return untrustedClock(request.getMethodName(), path);
         }
         if (!deviceApi) {
             return health ? null : ErrorBodies.of(404, "request.not_found", "not found on the device listener");
@@ -77,7 +97,10 @@ public class GatewayRequestFilter implements Ordered {
             if (id.kind() == SpiffeId.Kind.DEVICE) {
                 devices.touch(id.name());
             }
-            return null;
+            // every admin API call (and an admin's device action) needs a role the route table allows
+            adminAuthorization.authorize(id, chain.get(0), request.getMethodName(), path, request.getUri().getRawPath())
+                    .ifPresent(role -> request.setAttribute(AdminAuthorization.ROLE, role));
+            return untrustedClock(request.getMethodName(), path);
         } catch (GatewayException e) {
             return ErrorBodies.of(e);
         }

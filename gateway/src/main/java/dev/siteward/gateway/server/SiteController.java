@@ -22,11 +22,14 @@ public class SiteController {
     private final SiteCa ca;
     private final SitewardConfiguration config;
     private final Clock clock;
+    private final dev.siteward.gateway.time.TimeGuard timeGuard;
 
-    public SiteController(SiteCa ca, SitewardConfiguration config, Clock clock) {
+    public SiteController(SiteCa ca, SitewardConfiguration config, Clock clock,
+                          dev.siteward.gateway.time.TimeGuard timeGuard) {
         this.ca = ca;
         this.config = config;
         this.clock = clock;
+        this.timeGuard = timeGuard;
     }
 
     /** What a device needs from the enrollment URL alone: trust domain, root fingerprint, the other listeners. */
@@ -39,6 +42,10 @@ public class SiteController {
         info.put("enrollUrl", "https://" + hostPort(host, config.getEnrollPort()));
         info.put("deviceUrl", "https://" + hostPort(host, config.getDevicePort()));
         info.put("time", clock.instant().toString());
+        // trusted time: the latest time this gateway recorded, and whether its clock is at or past it
+        dev.siteward.gateway.time.TimeGuard.Status time = timeGuard.status();
+        info.put("lastRecordedTime", time.lastRecorded().toString());
+        info.put("clockTrusted", time.trusted());
         return info;
     }
 

@@ -34,6 +34,9 @@ public interface CertificateRegistry extends AutoCloseable {
     /** Every certificate of this profile and name, oldest first. */
     List<RegistryEntry> findByName(CertificateProfile profile, String name);
 
+    /** Every certificate of this profile, oldest first (for expiry reports). */
+    List<RegistryEntry> findByProfile(CertificateProfile profile);
+
     /** Every revoked certificate, for the CRL. */
     List<RegistryEntry> revoked();
 

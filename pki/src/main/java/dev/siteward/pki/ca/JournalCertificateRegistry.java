@@ -386,6 +386,20 @@ public final class JournalCertificateRegistry implements CertificateRegistry {
     }
 
     @Override
+    public List<RegistryEntry> findByProfile(CertificateProfile profile) {
+        synchronized (lock) {
+            List<RegistryEntry> out = new ArrayList<>();
+            for (RegistryEntry e : entries.values()) {
+                if (e.profile() == profile) {
+                    out.add(e);
+                }
+            }
+            out.sort(Comparator.comparing(RegistryEntry::notBefore).thenComparing(RegistryEntry::serial));
+            return out;
+        }
+    }
+
+    @Override
     public List<RegistryEntry> revoked() {
         synchronized (lock) {
             List<RegistryEntry> out = new ArrayList<>();

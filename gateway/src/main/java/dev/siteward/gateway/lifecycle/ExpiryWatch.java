@@ -1,0 +1,216 @@
+package dev.siteward.gateway.lifecycle;
+
+import dev.siteward.gateway.admins.Admin;
+import dev.siteward.gateway.admins.AdminDirectory;
+import dev.siteward.gateway.cli.DurationText;
+import dev.siteward.gateway.devices.Device;
+import dev.siteward.gateway.devices.DeviceCertificate;
+import dev.siteward.gateway.devices.DeviceRegistry;
+import dev.siteward.gateway.devices.DeviceStatus;
+import dev.siteward.gateway.store.StoreException;
+import dev.siteward.pki.CertificateProfile;
+import dev.siteward.pki.Certificates;
+import dev.siteward.pki.ca.RegistryEntry;
+import dev.siteward.pki.ca.SiteCa;
+import java.security.cert.X509Certificate;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * The expiry watch behind {@code siteward status}: the site CA's root and every trusted issuing generation, the
+ * gateway's server certificate, every active admin's certificate, and the devices that need attention — a
+ * certificate expiring within the window, one past the point where its renewal should have happened, or none
+ * left at all. Pure reading; the clock decides what "soon" is.
+ */
+public final class ExpiryWatch {
+
+    /**
+     * How far ahead "expiring" looks unless told otherwise: shorter than the time a device certificate (30 days,
+     * renewed at two thirds) has left after a healthy renewal, so renewing devices are not reported.
+     */
+    public static final Duration DEFAULT_WINDOW = Duration.ofDays(7);
+    /** CA certificates are reported this far ahead at least: rotating a CA needs lead time. */
+    public static final Duration CA_MIN_WINDOW = Duration.ofDays(90);
+    /**
+     * The share of a device certificate's lifetime after which a missing renewal counts as failed: the SDK renews
+     * at two thirds plus at most 5% jitter, so by 80% a healthy device has renewed.
+     */
+    public static final double RENEWAL_OVERDUE_FRACTION = 0.80;
+
+    /** What a certificate needs. */
+    public enum State {
+        OK("ok"), EXPIRING("expiring"), RENEWAL_OVERDUE("renewal-overdue"), EXPIRED("expired");
+
+        private final String text;
+
+        State(String text) {
+            this.text = text;
+        }
+
+        public String text() {
+            return text;
+        }
+    }
+
+    /**
+     * One certificate in the report.
+     *
+     * @param kind   root, issuing, server, admin, device, publisher-root, publisher-issuing or publisher
+     * @param name   the subject (CA), host name (server), admin name or device id
+     * @param serial the serial (hex), or null when there is no certificate left
+     * @param state  ok, expiring, renewal-overdue or expired
+     * @param detail what it means, for people
+     */
+    public record Entry(String kind, String name, String serial, Instant notBefore, Instant notAfter, String state,
+                        String detail) {
+        public boolean needsAttention() {
+            return !State.OK.text().equals(state);
+        }
+    }
+
+    /** The report: when, the window used, the entries, and how many need attention. */
+    public record Report(Instant time, String window, List<Entry> entries, int attention) {
+    }
+
+    private final SiteCa ca;
+    private final AdminDirectory admins;
+    private final DeviceRegistry devices;
+    private final Supplier<X509Certificate> serverCertificate;
+    private final Clock clock;
+
+    public ExpiryWatch(SiteCa ca, AdminDirectory admins, DeviceRegistry devices,
+                       Supplier<X509Certificate> serverCertificate, Clock clock) {
+        this.ca = ca;
+        this.admins = admins;
+        this.devices = devices;
+        this.serverCertificate = serverCertificate;
+        this.clock = clock;
+    }
+
+    public Report report(Duration window) throws StoreException {
+        if (window == null || window.isNegative()) {
+            throw new IllegalArgumentException("the window must be a positive duration");
+        }
+        Instant now = clock.instant();
+        List<Entry> out = new ArrayList<>(caEntries(ca, "", now, window));
+        X509Certificate server = serverCertificate.get();
+        if (server != null) {
+            out.add(entry("server", hostOf(server), server, now, window));
+        }
+        for (Admin a : admins.list()) {
+            if (a.active()) {
+                State s = state(a.notAfter(), now, window);
+                out.add(new Entry("admin", a.name(), a.serial(), null, a.notAfter(), s.text(),
+                        describe(s, a.notAfter(), now) + " (role " + a.role() + ")"));
+            }
+        }
+        for (Device d : devices.list()) {
+            Entry e = device(d, now, window);
+            if (e != null) {
+                out.add(e);
+            }
+        }
+        int attention = (int) out.stream().filter(Entry::needsAttention).count();
+        return new Report(now, DurationText.format(window), out, attention);
+    }
+
+    /** The root and every trusted issuing generation of a CA ({@code prefix} "publisher-" for a publisher CA). */
+    public static List<Entry> caEntries(SiteCa ca, String prefix, Instant now, Duration requested) {
+        Duration window = requested.compareTo(CA_MIN_WINDOW) > 0 ? requested : CA_MIN_WINDOW;
+        List<Entry> out = new ArrayList<>();
+        out.add(entry(prefix + "root", ca.root().getSubjectX500Principal().getName(), ca.root(), now, window));
+        for (X509Certificate issuing : ca.issuingCertificates()) {
+            Entry e = entry(prefix + "issuing", issuing.getSubjectX500Principal().getName(), issuing, now, window);
+            if (issuing.equals(ca.issuingCertificate())) {
+                e = new Entry(e.kind(), e.name(), e.serial(), e.notBefore(), e.notAfter(), e.state(),
+                        e.detail() + "; current (issues new certificates)");
+            }
+            out.add(e);
+        }
+        return out;
+    }
+
+    /** The unrevoked publisher certificates of a publisher CA, each with its state. */
+    public static List<Entry> publisherEntries(SiteCa publisherCa, Instant now, Duration window) {
+        List<Entry> out = new ArrayList<>();
+        for (RegistryEntry r : publisherCa.registry().findByProfile(CertificateProfile.PUBLISHER)) {
+            if (!r.revoked()) {
+                State s = state(r.notAfter(), now, window);
+                out.add(new Entry("publisher", r.name(), Certificates.serialHex(r.serial()), r.notBefore(),
+                        r.notAfter(), s.text(), describe(s, r.notAfter(), now)));
+            }
+        }
+        return out;
+    }
+
+    static Entry device(Device d, Instant now, Duration window) {
+        if (d.status() != DeviceStatus.ACTIVE) {
+            return null;
+        }
+        DeviceCertificate c = d.currentCertificate(now);
+        if (c == null) {
+            DeviceCertificate last = d.certificates().isEmpty() ? null : d.certificates().get(0);
+            if (last == null || last.revokedAt() != null) {
+                return null;
+            }
+            return new Entry("device", d.id(), last.serial(), last.notBefore(), last.notAfter(),
+                    State.EXPIRED.text(), "expired " + last.notAfter() + " without a renewal: the device must "
+                    + "enroll again");
+        }
+        State s = state(c.notAfter(), now, window);
+        Duration life = Duration.between(c.notBefore(), c.notAfter());
+        Instant overdue = c.notBefore().plusMillis((long) (life.toMillis() * RENEWAL_OVERDUE_FRACTION));
+        if (now.isAfter(overdue)) {
+            return new Entry("device", d.id(), c.serial(), c.notBefore(), c.notAfter(), State.RENEWAL_OVERDUE.text(),
+                    "not renewed by " + Math.round(RENEWAL_OVERDUE_FRACTION * 100) + "% of its lifetime (renewal "
+                    + "failed or the device is offline; last seen " + (d.lastSeenAt() == null ? "never"
+                    : d.lastSeenAt().toString()) + "); " + describe(s, c.notAfter(), now));
+        }
+        if (s == State.OK) {
+            return null;
+        }
+        return new Entry("device", d.id(), c.serial(), c.notBefore(), c.notAfter(), s.text(),
+                describe(s, c.notAfter(), now));
+    }
+
+    static State state(Instant notAfter, Instant now, Duration window) {
+        if (!now.isBefore(notAfter)) {
+            return State.EXPIRED;
+        }
+        return notAfter.isAfter(now.plus(window)) ? State.OK : State.EXPIRING;
+    }
+
+    private static Entry entry(String kind, String name, X509Certificate c, Instant now, Duration window) {
+        Instant notAfter = c.getNotAfter().toInstant();
+        State s = state(notAfter, now, window);
+        return new Entry(kind, name, Certificates.serialHex(c.getSerialNumber()), c.getNotBefore().toInstant(),
+                notAfter, s.text(), describe(s, notAfter, now));
+    }
+
+    private static String describe(State s, Instant notAfter, Instant now) {
+        if (s == State.EXPIRED) {
+            return "expired " + notAfter;
+        }
+        Duration left = Duration.between(now, notAfter);
+        return "expires in " + (left.toDays() > 0 ? left.toDays() + "d" : left.toHours() + "h");
+    }
+
+    private static String hostOf(X509Certificate c) {
+        try {
+            if (c.getSubjectAlternativeNames() != null) {
+                for (List<?> san : c.getSubjectAlternativeNames()) {
+                    if (Integer.valueOf(2).equals(san.get(0))) {
+                        return (String) san.get(1);
+                    }
+                }
+            }
+        } catch (java.security.cert.CertificateParsingException ignored) {
+            // fall back to the subject
+        }
+        return c.getSubjectX500Principal().getName();
+    }
+}

@@ -1,0 +1,20 @@
+package dev.siteward.gateway.lifecycle;
+
+import dev.siteward.gateway.admins.AdminDirectory;
+import dev.siteward.gateway.devices.DeviceRegistry;
+import dev.siteward.gateway.server.GatewayCredentials;
+import dev.siteward.pki.ca.SiteCa;
+import io.micronaut.context.annotation.Factory;
+import jakarta.inject.Singleton;
+import java.time.Clock;
+
+/** Wires the gateway's lifecycle services: the expiry watch. */
+@Factory
+public class LifecycleBeans {
+
+    @Singleton
+    ExpiryWatch expiryWatch(SiteCa ca, AdminDirectory admins, DeviceRegistry devices, GatewayCredentials credentials,
+                            Clock clock) {
+        return new ExpiryWatch(ca, admins, devices, () -> credentials.serverKeys().chain()[0], clock);
+    }
+}

@@ -1,0 +1,113 @@
+package dev.siteward.gateway.lifecycle;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.siteward.gateway.admins.AdminDirectory;
+import dev.siteward.gateway.admins.AdminRole;
+import dev.siteward.gateway.devices.DeviceRegistry;
+import dev.siteward.gateway.server.ConnectionTracker;
+import dev.siteward.gateway.store.GatewayStore;
+import dev.siteward.pki.KeyMaterial;
+import dev.siteward.pki.testkit.MutableClock;
+import dev.siteward.pki.testkit.TestPki;
+import java.nio.file.Path;
+import java.security.cert.X509Certificate;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The expiry watch with an injected clock: what is reported as the site's certificates age. */
+class ExpiryWatchTest {
+
+    @TempDir
+    Path dir;
+    MutableClock clock;
+    TestPki pki;
+    GatewayStore store;
+    DeviceRegistry devices;
+    AdminDirectory admins;
+    ExpiryWatch watch;
+    X509Certificate server;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        clock = MutableClock.atDefaultStart();
+        pki = TestPki.create(dir.resolve("data"), clock);
+        store = GatewayStore.openEmbedded(dir.resolve("data"));
+        devices = new DeviceRegistry(store, pki.ca().registry(), clock);
+        admins = new AdminDirectory(store, pki.ca(), new ConnectionTracker(), clock);
+        server = pki.issueServer("gw.site.local").certificate();
+        watch = new ExpiryWatch(pki.ca(), admins, devices, () -> server, clock);
+    }
+
+    @AfterEach
+    void tearDown() {
+        store.close();
+        pki.close();
+    }
+
+    private void enroll(String id) throws Exception {
+        pki.issueDevice(id);
+        store.inTransaction(c -> {
+            devices.recordEnrollment(c, id, Map.of(), null, null);
+            return null;
+        });
+    }
+
+    private static Map<String, String> states(ExpiryWatch.Report r, String kind) {
+        return r.entries().stream().filter(e -> e.kind().equals(kind))
+                .collect(Collectors.toMap(ExpiryWatch.Entry::name, ExpiryWatch.Entry::state));
+    }
+
+    @Test
+    void aFreshSiteReportsItsCaServerAndAdminsAndNoDevice() throws Exception {
+        admins.add("olga", AdminRole.OPERATOR, KeyMaterial.certificationRequest(KeyMaterial.generate(
+                KeyMaterial.Algorithm.EC_P256), "olga"), null, "admin");
+        enroll("cam-1");
+        ExpiryWatch.Report r = watch.report(ExpiryWatch.DEFAULT_WINDOW);
+        assertEquals(0, r.attention(), r.toString());
+        List<String> kinds = r.entries().stream().map(ExpiryWatch.Entry::kind).distinct().toList();
+        assertEquals(List.of("root", "issuing", "server", "admin"), kinds);
+        assertEquals(Map.of("olga", "ok"), states(r, "admin"));
+        assertEquals("7d", r.window());
+    }
+
+    @Test
+    void aDeviceThatDidNotRenewIsReportedOverdueThenExpiredWhileARenewedOneIsNot() throws Exception {
+        enroll("cam-1");
+        enroll("cam-2");
+        clock.advance(Duration.ofDays(20));
+        enroll("cam-2"); // renewed at two thirds, as the SDK does
+        assertEquals(0, watch.report(ExpiryWatch.DEFAULT_WINDOW).attention());
+
+        clock.advance(Duration.ofDays(5)); // day 25 of 30: past 80% without a renewal
+        ExpiryWatch.Report r = watch.report(ExpiryWatch.DEFAULT_WINDOW);
+        assertEquals(Map.of("cam-1", "renewal-overdue"), states(r, "device"));
+        assertTrue(r.entries().stream().anyMatch(e -> e.detail().contains("renewal failed")));
+
+        clock.advance(Duration.ofDays(6));
+        assertEquals(Map.of("cam-1", "expired"), states(watch.report(ExpiryWatch.DEFAULT_WINDOW), "device"));
+    }
+
+    @Test
+    void theWindowDecidesWhatIsExpiringSoonAndCaCertificatesGetAtLeastNinetyDays() throws Exception {
+        admins.add("abe", AdminRole.AUDITOR, KeyMaterial.certificationRequest(KeyMaterial.generate(
+                KeyMaterial.Algorithm.EC_P256), "abe"), Duration.ofDays(30), "admin");
+        assertEquals(Map.of("abe", "ok"), states(watch.report(Duration.ofDays(7)), "admin"));
+        assertEquals(Map.of("abe", "expiring"), states(watch.report(Duration.ofDays(31)), "admin"));
+        clock.advance(Duration.ofDays(31));
+        assertEquals(Map.of("abe", "expired"), states(watch.report(Duration.ofDays(1)), "admin"));
+
+        X509Certificate issuing = pki.ca().issuingCertificate();
+        clock.set(issuing.getNotAfter().toInstant().minus(Duration.ofDays(60)));
+        ExpiryWatch.Report r = watch.report(Duration.ofDays(1));
+        assertEquals("expiring", states(r, "issuing").values().iterator().next());
+        assertTrue(r.attention() > 0);
+    }
+}
