@@ -56,6 +56,13 @@ public record AuditEvent(String type, String actor, String subject, Map<String, 
         details = details == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(details));
     }
 
+    /** The record of an issuing-CA rotation, by whoever is acting ({@link AuditActor}). */
+    public static AuditEvent caRotation(dev.siteward.pki.ca.SiteCa ca, int generation) {
+        return of(CA_ROTATION).actor(AuditActor.current()).subject("ca/issuing").detail("generation", generation)
+                .detail("subject", ca.issuingCertificate().getSubjectX500Principal().getName())
+                .detail("fingerprint", dev.siteward.pki.Certificates.fingerprint(ca.issuingCertificate())).build();
+    }
+
     public static Builder of(String type) {
         return new Builder(type);
     }

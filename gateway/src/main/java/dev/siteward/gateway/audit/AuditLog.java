@@ -77,6 +77,7 @@ public final class AuditLog implements AuditTrail, AutoCloseable {
     private long latestSeq; // guarded by appendLock
     private String latestHash; // guarded by appendLock
     private volatile long sealedSeq = -1;
+    private volatile boolean recovered;
 
     public AuditLog(GatewayStore store, Path dataDir, Clock clock, AuditSettings settings, KeySource keySource,
                     X509Certificate root) {
@@ -91,6 +92,9 @@ public final class AuditLog implements AuditTrail, AutoCloseable {
 
     /** Appends the event as the next record and returns its sequence number, once it is committed and sealed. */
     public long append(AuditEvent event) throws StoreException {
+        if (!recovered) {
+            recover();
+        }
         String details = details(event);
         AuditRecord record;
         appendLock.lock();
@@ -292,9 +296,13 @@ public final class AuditLog implements AuditTrail, AutoCloseable {
      * Run when the gateway starts: when the head file is missing or does not match the end of the log (the gateway
      * was killed between a commit and its head write, or the head or the log were tampered with), appends an
      * {@code audit_recovery} record saying what was found, then seals the log again. What was found stays on the
-     * record, chained and signed; nothing is silently repaired.
+     * record, chained and signed; nothing is silently repaired. Runs once, before the first append at the latest.
      */
-    public void recover() throws StoreException {
+    public synchronized void recover() throws StoreException {
+        if (recovered) {
+            return;
+        }
+        recovered = true;
         State s = store.inTransaction(AuditLog::readState);
         AuditCheckpoint head;
         try {

@@ -1,9 +1,12 @@
 package dev.siteward.gateway.cli;
 
 import dev.siteward.gateway.GatewayException;
+import dev.siteward.gateway.audit.AuditVerification;
 import dev.siteward.gateway.devices.Device;
 import dev.siteward.gateway.store.StoreException;
+import java.io.OutputStream;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
@@ -31,6 +34,12 @@ interface GatewayOperations extends AutoCloseable {
     List<Map<String, String>> revokeDevice(String id, String reason) throws Exception;
 
     Map<String, String> revokeSerial(String serial, String reason) throws Exception;
+
+    /** Verifies the audit log: its chain, checkpoints and head file. */
+    AuditVerification verifyAudit() throws Exception;
+
+    /** Writes the audit records from {@code since} on, with their checkpoints and head, as NDJSON. */
+    long exportAudit(Instant since, OutputStream out) throws Exception;
 
     @Override
     void close();
