@@ -6,7 +6,8 @@ import java.time.Duration;
 /**
  * Audit log settings under {@code siteward.audit.*} (docs/audit.md): a signed checkpoint every
  * {@code checkpoint-every} records (default 1000) or {@code checkpoint-interval} (default 10m), whichever comes
- * first; {@code head-sink}, a file path or {@code https://} URL that receives every new signed head (default none).
+ * first; {@code head-sink}, a file path or {@code https://} URL that receives every new signed head (default none);
+ * {@code head-delay} (default 0) lets appends return before their head write.
  */
 @ConfigurationProperties(AuditConfiguration.PREFIX)
 public class AuditConfiguration {
@@ -16,6 +17,7 @@ public class AuditConfiguration {
     private int checkpointEvery = AuditSettings.DEFAULT_CHECKPOINT_EVERY;
     private Duration checkpointInterval = AuditSettings.DEFAULT_CHECKPOINT_INTERVAL;
     private String headSink;
+    private Duration headDelay = Duration.ZERO;
 
     public int getCheckpointEvery() {
         return checkpointEvery;
@@ -41,7 +43,16 @@ public class AuditConfiguration {
         this.headSink = headSink;
     }
 
+    /** 0 (default): each append waits for its head write; e.g. 50ms: appends return at commit, heads follow. */
+    public Duration getHeadDelay() {
+        return headDelay;
+    }
+
+    public void setHeadDelay(Duration headDelay) {
+        this.headDelay = headDelay;
+    }
+
     public AuditSettings settings() {
-        return new AuditSettings(checkpointEvery, checkpointInterval, headSink);
+        return new AuditSettings(checkpointEvery, checkpointInterval, headSink, headDelay);
     }
 }

@@ -78,6 +78,8 @@ public final class AuditLog implements AuditTrail, AutoCloseable {
     private String latestHash; // guarded by appendLock
     private volatile long sealedSeq = -1;
     private volatile boolean recovered;
+    private final java.util.concurrent.ScheduledExecutorService delayedSealer;
+    private final java.util.concurrent.atomic.AtomicBoolean sealScheduled = new java.util.concurrent.atomic.AtomicBoolean();
 
     public AuditLog(GatewayStore store, Path dataDir, Clock clock, AuditSettings settings, KeySource keySource,
                     X509Certificate root) {
@@ -88,6 +90,12 @@ public final class AuditLog implements AuditTrail, AutoCloseable {
         this.keySource = keySource;
         this.root = root;
         this.sink = settings.headSink() == null ? null : new AuditHeadSink(settings.headSink());
+        this.delayedSealer = settings.headDelay().isZero() ? null
+                : java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                    Thread t = new Thread(r, "audit-head");
+                    t.setDaemon(true);
+                    return t;
+                });
     }
 
     /** Appends the event as the next record and returns its sequence number, once it is committed and sealed. */
@@ -116,8 +124,29 @@ public final class AuditLog implements AuditTrail, AutoCloseable {
         } finally {
             appendLock.unlock();
         }
-        seal(record.seq());
+        if (delayedSealer == null) {
+            seal(record.seq());
+        } else if (sealScheduled.compareAndSet(false, true)) {
+            delayedSealer.schedule(this::delayedSeal, settings.headDelay().toNanos(),
+                    java.util.concurrent.TimeUnit.NANOSECONDS);
+        }
         return record.seq();
+    }
+
+    private void delayedSeal() {
+        sealScheduled.set(false);
+        long target;
+        appendLock.lock();
+        try {
+            target = latestSeq;
+        } finally {
+            appendLock.unlock();
+        }
+        try {
+            seal(target);
+        } catch (StoreException | RuntimeException e) {
+            LOG.error("cannot seal the audit log: {}", e.getMessage(), e);
+        }
     }
 
     /** Appends and logs (rather than throws) a failure: for reporting actions that have already happened. */
@@ -679,9 +708,27 @@ public final class AuditLog implements AuditTrail, AutoCloseable {
     /** Signs a final checkpoint when records were added since the last one; stops the head sink. */
     @Override
     public void close() {
+        if (delayedSealer != null) {
+            delayedSealer.shutdown();
+            try {
+                delayedSealer.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         try {
             if (key != null) {
                 checkpointNow();
+                long last;
+                appendLock.lock();
+                try {
+                    last = latestSeq;
+                } finally {
+                    appendLock.unlock();
+                }
+                if (recovered && last > 0) {
+                    seal(last);
+                }
             }
         } catch (StoreException | RuntimeException e) {
             LOG.warn("no final audit checkpoint: {}", e.getMessage());

@@ -372,4 +372,29 @@ class AuditLogTest {
                 tampered.getBytes(StandardCharsets.UTF_8)), pki.root());
         assertProblem(bad, 8, "record 8 changed");
     }
+
+    @ParameterizedTest
+    @MethodSource("dev.siteward.gateway.store.TestDatabases#kinds")
+    void withAHeadDelayAppendsReturnAtCommitAndCloseSealsTheLast(Kind kind) throws Exception {
+        open(kind, new AuditSettings(10, Duration.ofMinutes(10), null, Duration.ofMillis(20)));
+        appendMany(30);
+        log.close();
+        AuditLog reopened = newLog(AuditSettings.defaults());
+        AuditVerification v = reopened.verify();
+        assertTrue(v.intact(), v.summary());
+        assertEquals(30, v.headSeq());
+        log = reopened;
+    }
+
+    @ParameterizedTest
+    @MethodSource("dev.siteward.gateway.store.TestDatabases#kinds")
+    void aHeadFileSinkReceivesEverySignedHead(Kind kind) throws Exception {
+        Path sink = dir.resolve("remote/head-copy.json");
+        Files.createDirectories(sink.getParent());
+        open(kind, new AuditSettings(10, Duration.ofMinutes(10), sink.toString()));
+        appendMany(3);
+        log.close(); // waits for the sink's pushes
+        assertEquals(Files.readString(log.headFile()), Files.readString(sink));
+        log = null;
+    }
 }
