@@ -363,7 +363,12 @@ public final class CaCommand implements Runnable {
                 try (lock; SiteCa ca = SiteCa.open(dataDir.path(), keys.secrets(), Clock.systemUTC())) {
                     int generation = ca.rotate();
                     subject = ca.issuingCertificate().getSubjectX500Principal().getName();
-                    LocalOperations.audit(dataDir.path(), ca, AuditEvent.caRotation(ca, generation));
+                    try {
+                        LocalOperations.audit(dataDir.path(), ca, AuditEvent.caRotation(ca, generation));
+                    } catch (Exception e) { // the rotation is done and must be reported as such
+                        spec.commandLine().getErr().println("siteward: warning: the rotation is not in the audit "
+                                + "log: " + e.getMessage());
+                    }
                 }
             }
             spec.commandLine().getOut().println("issuing CA is now " + subject);
