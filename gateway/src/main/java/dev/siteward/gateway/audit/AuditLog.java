@@ -73,6 +73,7 @@ public final class AuditLog implements AuditTrail, AutoCloseable {
     private final AuditHeadSink sink;
     private final ReentrantLock appendLock = new ReentrantLock();
     private final Object headLock = new Object();
+    private final Object keyLock = new Object();
     private volatile AuditKey key;
     private long latestSeq; // guarded by appendLock
     private String latestHash; // guarded by appendLock
@@ -238,7 +239,7 @@ public final class AuditLog implements AuditTrail, AutoCloseable {
     private AuditKey key() throws Exception {
         AuditKey k = key;
         if (k == null) {
-            synchronized (this) {
+            synchronized (keyLock) {
                 if (key == null) {
                     key = keySource.get();
                 }
@@ -331,7 +332,6 @@ public final class AuditLog implements AuditTrail, AutoCloseable {
         if (recovered) {
             return;
         }
-        recovered = true;
         State s = store.inTransaction(AuditLog::readState);
         AuditCheckpoint head;
         try {
@@ -362,6 +362,7 @@ public final class AuditLog implements AuditTrail, AutoCloseable {
         } finally {
             appendLock.unlock();
         }
+        recovered = true; // appends may go ahead from here (the recovery record below is one of them)
         if (finding != null) {
             LOG.warn("audit log at start-up: {}; recording it and sealing the log again", finding);
             append(AuditEvent.of(AuditEvent.AUDIT_RECOVERY).actor(AuditEvent.GATEWAY).subject("audit")
@@ -417,7 +418,12 @@ public final class AuditLog implements AuditTrail, AutoCloseable {
 
     /** Verifies the whole log in the database with its checkpoints and the head file (streamed, any size). */
     public AuditVerification verify() throws StoreException, GatewayException {
-        AuditCheckpoint head = readHead();
+        AuditCheckpoint head;
+        try {
+            head = readHead();
+        } catch (GatewayException e) {
+            return new AuditVerification(false, 0, e.getMessage(), 0, 0, 0, 0, 0, 0);
+        }
         return store.inTransaction(c -> {
             Map<Long, AuditCheckpoint> cps = checkpoints(c, 0);
             long purgedBefore = lastPurgeCut(c);
