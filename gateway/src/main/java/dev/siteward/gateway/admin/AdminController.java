@@ -44,6 +44,8 @@ public class AdminController {
     private final EnrollmentTokens tokens;
     private final RevocationService revocation;
     private final SiteCa ca;
+    @jakarta.inject.Inject
+    dev.siteward.gateway.audit.AuditTrail audit = dev.siteward.gateway.audit.AuditTrail.NONE;
 
     public AdminController(DeviceRegistry devices, EnrollmentTokens tokens, RevocationService revocation, SiteCa ca) {
         this.devices = devices;
@@ -179,6 +181,7 @@ public class AdminController {
         RequestContext.admin(request);
         try {
             int generation = ca.rotate();
+            audit.record(dev.siteward.gateway.audit.AuditEvent.caRotation(ca, generation));
             return Map.of("generation", generation, "subject",
                     ca.issuingCertificate().getSubjectX500Principal().getName());
         } catch (PkiException e) {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.siteward.gateway.audit.AuditEvent;
 import dev.siteward.pki.CertificateProfile;
 import dev.siteward.pki.Certificates;
 import dev.siteward.pki.IssueRequest;
@@ -360,8 +361,14 @@ public final class CaCommand implements Runnable {
                 }
             } else {
                 try (lock; SiteCa ca = SiteCa.open(dataDir.path(), keys.secrets(), Clock.systemUTC())) {
-                    ca.rotate();
+                    int generation = ca.rotate();
                     subject = ca.issuingCertificate().getSubjectX500Principal().getName();
+                    try {
+                        LocalOperations.audit(dataDir.path(), ca, AuditEvent.caRotation(ca, generation));
+                    } catch (Exception e) { // the rotation is done and must be reported as such
+                        spec.commandLine().getErr().println("siteward: warning: the rotation is not in the audit "
+                                + "log: " + e.getMessage());
+                    }
                 }
             }
             spec.commandLine().getOut().println("issuing CA is now " + subject);

@@ -3,10 +3,13 @@ package dev.siteward.gateway.cli;
 import dev.siteward.gateway.GatewayException;
 import dev.siteward.gateway.admins.Admin;
 import dev.siteward.gateway.admins.AdminCredential;
+import dev.siteward.gateway.audit.AuditVerification;
 import dev.siteward.gateway.devices.Device;
 import dev.siteward.gateway.lifecycle.ExpiryWatch;
 import dev.siteward.gateway.store.StoreException;
+import java.io.OutputStream;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
@@ -48,6 +51,11 @@ interface GatewayOperations extends AutoCloseable {
     dev.siteward.gateway.time.TimeGuard.Status timeStatus() throws Exception;
 
     dev.siteward.gateway.time.TimeGuard.Status acceptTime() throws Exception;
+    /** Verifies the audit log: its chain, checkpoints and head file. */
+    AuditVerification verifyAudit() throws Exception;
+
+    /** Writes the audit records from {@code since} on, with their checkpoints and head, as NDJSON. */
+    long exportAudit(Instant since, OutputStream out) throws Exception;
 
     @Override
     void close();

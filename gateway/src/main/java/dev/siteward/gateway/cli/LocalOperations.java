@@ -7,6 +7,12 @@ import dev.siteward.gateway.admins.Admin;
 import dev.siteward.gateway.admins.AdminCredential;
 import dev.siteward.gateway.admins.AdminDirectory;
 import dev.siteward.gateway.admins.AdminRole;
+import dev.siteward.gateway.audit.AuditEvent;
+import dev.siteward.gateway.audit.AuditKey;
+import dev.siteward.gateway.audit.AuditLog;
+import dev.siteward.gateway.audit.AuditSettings;
+import dev.siteward.gateway.audit.AuditVerification;
+import dev.siteward.gateway.store.DatabaseSettings;
 import dev.siteward.gateway.devices.Device;
 import dev.siteward.gateway.devices.DeviceRegistry;
 import dev.siteward.gateway.lifecycle.ExpiryWatch;
@@ -23,12 +29,14 @@ import dev.siteward.pki.PkiException;
 import dev.siteward.pki.RevocationReason;
 import dev.siteward.pki.ca.CaSecrets;
 import dev.siteward.pki.ca.SiteCa;
+import java.io.OutputStream;
 import java.nio.file.Path;
 import java.security.KeyPair;
 import java.security.interfaces.ECPrivateKey;
 import java.security.interfaces.ECPublicKey;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
@@ -42,6 +50,7 @@ final class LocalOperations implements GatewayOperations {
     private final GatewayStore store;
     private final DeviceRegistry devices;
     private final SiteCa ca;
+    private final AuditLog audit;
 
     LocalOperations(Path dataDir, CaSecrets secrets, DataDir.Lock lock) throws StoreException, GatewayException {
         this.dataDir = dataDir;
@@ -56,8 +65,22 @@ final class LocalOperations implements GatewayOperations {
         } catch (PkiException e) {
             throw new GatewayException(Reason.BAD_REQUEST, e.getMessage(), e);
         }
-        this.store = GatewayStore.openEmbedded(dataDir);
+        this.store = GatewayStore.open(dataDir, DatabaseSettings.resolve(dataDir));
         this.devices = new DeviceRegistry(store, ca.registry(), clock);
+        this.audit = auditLog(dataDir, store, ca, clock);
+    }
+
+    private static AuditLog auditLog(Path dataDir, GatewayStore store, SiteCa ca, Clock clock) {
+        return new AuditLog(store, dataDir, clock, AuditSettings.defaults(), () -> AuditKey.ensure(dataDir, ca, clock),
+                ca.root());
+    }
+
+    /** Records an event of a command that changed the stopped gateway's data dir (e.g. a local CA rotation). */
+    static void audit(Path dataDir, SiteCa ca, AuditEvent event) throws StoreException {
+        try (GatewayStore store = GatewayStore.open(dataDir, DatabaseSettings.resolve(dataDir));
+             AuditLog log = auditLog(dataDir, store, ca, Clock.systemUTC())) {
+            log.append(event);
+        }
     }
 
     private SiteCa ca() {
@@ -65,7 +88,7 @@ final class LocalOperations implements GatewayOperations {
     }
 
     private RevocationService revocation() {
-        return new RevocationService(ca(), devices, new ConnectionTracker(), clock);
+        return new RevocationService(ca(), devices, new ConnectionTracker(), clock, audit);
     }
 
     @Override
@@ -201,7 +224,18 @@ final class LocalOperations implements GatewayOperations {
     }
 
     @Override
+    public AuditVerification verifyAudit() throws Exception {
+        return audit.verify();
+    }
+
+    @Override
+    public long exportAudit(Instant since, OutputStream out) throws Exception {
+        return audit.export(since, out);
+    }
+
+    @Override
     public void close() {
+        audit.close();
         try {
             ca.close();
         } catch (PkiException ignored) {

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import dev.siteward.gateway.admins.Admin;
 import dev.siteward.gateway.admins.AdminCredential;
+import dev.siteward.gateway.audit.AuditVerification;
 import dev.siteward.gateway.devices.Device;
 import dev.siteward.pki.KeyMaterial;
 import dev.siteward.pki.PemCodec;
@@ -212,6 +213,42 @@ final class RemoteOperations implements GatewayOperations {
     @Override
     public dev.siteward.gateway.time.TimeGuard.Status acceptTime() throws IOException {
         return as(call("POST", "time/accept", null), dev.siteward.gateway.time.TimeGuard.Status.class);
+    }
+
+    @Override
+    public AuditVerification verifyAudit() {
+        JsonNode n = call("GET", "audit/verify", null);
+        return new AuditVerification(n.path("intact").asBoolean(), n.path("position").asLong(),
+                n.path("problem").isNull() ? null : n.path("problem").asText(), n.path("firstSeq").asLong(),
+                n.path("lastSeq").asLong(), n.path("records").asLong(), n.path("checkpoints").asLong(),
+                n.path("headSeq").asLong(), n.path("recoveries").asLong());
+    }
+
+    @Override
+    public long exportAudit(java.time.Instant since, java.io.OutputStream out) throws IOException {
+        try {
+            HttpResponse<java.io.InputStream> r = client.send(HttpRequest.newBuilder(base.resolve("audit/export?since="
+                    + since)).timeout(Duration.ofMinutes(10)).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+            if (r.statusCode() >= 400) {
+                String body;
+                try (java.io.InputStream in = r.body()) {
+                    body = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+                }
+                String msg = body.isBlank() ? "gateway answered " + r.statusCode()
+                        : JSON.readTree(body).path("message").asText("gateway answered " + r.statusCode());
+                throw new CliException(r.statusCode() < 500 ? CliException.BAD_INPUT : CliException.INTERNAL, msg);
+            }
+            try (java.io.InputStream in = r.body()) {
+                in.transferTo(out);
+            }
+            return r.headers().firstValueAsLong("X-Siteward-Audit-Records").orElse(-1);
+        } catch (ConnectException e) {
+            throw new CliException(CliException.UNREACHABLE, "the gateway holding the data dir does not answer at "
+                    + base);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CliException(CliException.UNREACHABLE, "interrupted");
+        }
     }
 
     /** Issues a certificate through the admin API; returns the PEM chain, leaf first. */

@@ -1,6 +1,8 @@
 package dev.siteward.gateway.enrollment;
 
 import dev.siteward.gateway.GatewayException;
+import dev.siteward.gateway.audit.AuditEvent;
+import dev.siteward.gateway.audit.AuditTrail;
 import dev.siteward.gateway.GatewayException.Reason;
 import dev.siteward.gateway.devices.Device;
 import dev.siteward.gateway.devices.DeviceRegistry;
@@ -37,9 +39,17 @@ public final class EnrollmentService {
     private final IdevidPolicy idevid;
     private final ClientCertificateVerifier verifier;
     private final Clock clock;
+    private final AuditTrail audit;
 
     public EnrollmentService(SiteCa ca, GatewayStore store, DeviceRegistry devices, EnrollmentTokens tokens,
                              IdevidPolicy idevid, ClientCertificateVerifier verifier, Clock clock) {
+        this(ca, store, devices, tokens, idevid, verifier, clock, AuditTrail.NONE);
+    }
+
+    /** As above, recording every issued device certificate (enrollment, renewal) in the audit trail. */
+    public EnrollmentService(SiteCa ca, GatewayStore store, DeviceRegistry devices, EnrollmentTokens tokens,
+                             IdevidPolicy idevid, ClientCertificateVerifier verifier, Clock clock, AuditTrail audit) {
+        this.audit = audit;
         this.ca = ca;
         this.store = store;
         this.devices = devices;
@@ -73,6 +83,7 @@ public final class EnrollmentService {
             return null;
         });
         devices.invalidate(claims.deviceId());
+        audit.record(issuedEvent(AuditEvent.ENROLLMENT, claims.deviceId(), issued, "token"));
         return List.of(issued.certificate(), issued.caChain().get(0));
     }
 
@@ -111,6 +122,7 @@ public final class EnrollmentService {
             return null;
         });
         devices.invalidate(id);
+        audit.record(issuedEvent(AuditEvent.ENROLLMENT, id, issued, "factory-certificate " + serial));
         return List.of(issued.certificate(), issued.caChain().get(0));
     }
 
@@ -133,7 +145,15 @@ public final class EnrollmentService {
             return null;
         });
         devices.invalidate(identity.name());
+        audit.record(issuedEvent(AuditEvent.RENEWAL, identity.name(), issued, "certificate "
+                + Certificates.serialHex(clientChain.get(0).getSerialNumber())));
         return List.of(issued.certificate(), issued.caChain().get(0));
+    }
+
+    private static AuditEvent issuedEvent(String type, String deviceId, IssuedCertificate issued, String credential) {
+        return AuditEvent.of(type).actor("device/" + deviceId).subject("device/" + deviceId)
+                .detail("serial", issued.serialHex()).detail("credential", credential)
+                .detail("notAfter", issued.certificate().getNotAfter().toInstant().toString()).build();
     }
 
     /**

@@ -1,6 +1,9 @@
 package dev.siteward.gateway.revocation;
 
 import dev.siteward.gateway.GatewayException;
+import dev.siteward.gateway.audit.AuditActor;
+import dev.siteward.gateway.audit.AuditEvent;
+import dev.siteward.gateway.audit.AuditTrail;
 import dev.siteward.gateway.GatewayException.Reason;
 import dev.siteward.gateway.devices.Device;
 import dev.siteward.gateway.devices.DeviceRegistry;
@@ -29,8 +32,16 @@ public final class RevocationService {
     private final DeviceRegistry devices;
     private final ConnectionTracker connections;
     private final Clock clock;
+    private final AuditTrail audit;
 
     public RevocationService(SiteCa ca, DeviceRegistry devices, ConnectionTracker connections, Clock clock) {
+        this(ca, devices, connections, clock, AuditTrail.NONE);
+    }
+
+    /** As above, recording revocations, suspensions and resumptions in the audit trail. */
+    public RevocationService(SiteCa ca, DeviceRegistry devices, ConnectionTracker connections, Clock clock,
+                             AuditTrail audit) {
+        this.audit = audit;
         this.ca = ca;
         this.devices = devices;
         this.connections = connections;
@@ -53,6 +64,9 @@ public final class RevocationService {
             devices.setStatus(id, DeviceStatus.REVOKED);
         }
         connections.closeAll("device/" + id);
+        audit.record(AuditEvent.of(AuditEvent.REVOCATION).actor(actor()).subject("device/" + id)
+                .detail("action", "revoke-device").detail("reason", reason.rfcName())
+                .detail("serials", revoked.stream().map(e -> Certificates.serialHex(e.serial())).toList()).build());
         return revoked;
     }
 
@@ -68,6 +82,10 @@ public final class RevocationService {
         if (entry.profile() != null) {
             connections.closeAll(entry.profile().cliName() + "/" + entry.name());
         }
+        audit.record(AuditEvent.of(AuditEvent.REVOCATION).actor(actor()).subject("certificate/"
+                + Certificates.serialHex(serial)).detail("action", "revoke-certificate")
+                .detail("reason", reason.rfcName()).detail("holder", entry.profile() == null ? "ca/" + entry.name()
+                        : entry.profile().cliName() + "/" + entry.name()).build());
         return entry;
     }
 
@@ -79,6 +97,8 @@ public final class RevocationService {
         }
         Device updated = devices.setStatus(id, DeviceStatus.SUSPENDED);
         connections.closeAll("device/" + id);
+        audit.record(AuditEvent.of(AuditEvent.REVOCATION).actor(actor()).subject("device/" + id)
+                .detail("action", "suspend").build());
         return updated;
     }
 
@@ -88,7 +108,16 @@ public final class RevocationService {
         if (d.status() != DeviceStatus.SUSPENDED) {
             throw new GatewayException(Reason.CONFLICT, "device '" + id + "' is not suspended");
         }
-        return devices.setStatus(id, d.enrolledAt() == null ? DeviceStatus.REGISTERED : DeviceStatus.ACTIVE);
+        Device resumed = devices.setStatus(id, d.enrolledAt() == null ? DeviceStatus.REGISTERED
+                : DeviceStatus.ACTIVE);
+        audit.record(AuditEvent.of(AuditEvent.REVOCATION).actor(actor()).subject("device/" + id)
+                .detail("action", "resume").build());
+        return resumed;
+    }
+
+    /** The admin acting through the admin API on this thread, else whoever runs the CLI locally. */
+    private static String actor() {
+        return AuditActor.current();
     }
 
     static GatewayException translate(PkiException e) {

@@ -1,11 +1,13 @@
 package dev.siteward.gateway.server;
 
+import dev.siteward.gateway.audit.AuditTrail;
 import dev.siteward.gateway.authentication.ClientCertificateVerifier;
 import dev.siteward.gateway.devices.DeviceRegistry;
 import dev.siteward.gateway.enrollment.EnrollmentService;
 import dev.siteward.gateway.enrollment.EnrollmentTokens;
 import dev.siteward.gateway.enrollment.IdevidPolicy;
 import dev.siteward.gateway.revocation.RevocationService;
+import dev.siteward.gateway.store.DatabaseSettings;
 import dev.siteward.gateway.store.GatewayStore;
 import dev.siteward.gateway.store.StoreException;
 import dev.siteward.pki.Certificates;
@@ -66,9 +68,13 @@ public class GatewayBeans {
 
     @Singleton
     @Bean(preDestroy = "close")
-    GatewayStore store(SitewardConfiguration config) {
+    GatewayStore store(SitewardConfiguration config, DatabaseConfiguration database) {
         try {
-            return GatewayStore.openEmbedded(dataDir(config));
+            DatabaseSettings settings = database.settings();
+            settings.record(dataDir(config));
+            return GatewayStore.open(dataDir(config), settings);
+        } catch (IOException e) {
+            throw new ConfigurationException("cannot record the database settings: " + e.getMessage(), e);
         } catch (StoreException e) {
             throw new ConfigurationException(e.getMessage(), e);
         }
@@ -122,8 +128,8 @@ public class GatewayBeans {
     @Singleton
     EnrollmentService enrollmentService(SiteCa ca, GatewayStore store, DeviceRegistry devices,
                                         EnrollmentTokens tokens, IdevidPolicy idevid,
-                                        ClientCertificateVerifier verifier, Clock clock) {
-        return new EnrollmentService(ca, store, devices, tokens, idevid, verifier, clock);
+                                        ClientCertificateVerifier verifier, Clock clock, AuditTrail audit) {
+        return new EnrollmentService(ca, store, devices, tokens, idevid, verifier, clock, audit);
     }
 
     @Singleton
@@ -132,8 +138,9 @@ public class GatewayBeans {
     }
 
     @Singleton
-    RevocationService revocationService(SiteCa ca, DeviceRegistry devices, ConnectionTracker tracker, Clock clock) {
-        return new RevocationService(ca, devices, tracker, clock);
+    RevocationService revocationService(SiteCa ca, DeviceRegistry devices, ConnectionTracker tracker, Clock clock,
+                                        AuditTrail audit) {
+        return new RevocationService(ca, devices, tracker, clock, audit);
     }
 
     @Singleton

@@ -48,6 +48,48 @@ public final class GatewayStore implements AutoCloseable {
         return store;
     }
 
+    /**
+     * Opens the database the settings name: the embedded H2 in the data dir when they give no URL, else the JDBC
+     * URL (PostgreSQL: {@code jdbc:postgresql://host:5432/db}) through a pool of up to 16 connections. Either way
+     * the same Flyway migrations bring the schema up to date.
+     */
+    public static GatewayStore open(Path dataDir, DatabaseSettings settings) throws StoreException {
+        if (settings == null || settings.isEmbedded()) {
+            return openEmbedded(dataDir);
+        }
+        String url = settings.url();
+        if (!url.startsWith("jdbc:postgresql:")) {
+            throw new StoreException("siteward.database.url must be a jdbc:postgresql: URL (got "
+                    + settings.describe() + ")", null);
+        }
+        org.postgresql.ds.PGConnectionPoolDataSource pg = new org.postgresql.ds.PGConnectionPoolDataSource();
+        try {
+            pg.setURL(url);
+        } catch (IllegalArgumentException e) {
+            throw new StoreException("invalid siteward.database.url: " + e.getMessage(), e);
+        }
+        if (settings.user() != null) {
+            pg.setUser(settings.user());
+        }
+        String password = settings.effectivePassword();
+        if (password != null) {
+            pg.setPassword(password);
+        }
+        pg.setConnectTimeout(10);
+        pg.setApplicationName("siteward");
+        JdbcConnectionPool pool = JdbcConnectionPool.create(pg);
+        pool.setMaxConnections(16);
+        pool.setLoginTimeout(30);
+        GatewayStore store = new GatewayStore(pool, pool::dispose, url);
+        store.migrate();
+        return store;
+    }
+
+    /** True when this store is a PostgreSQL database (else the embedded H2). */
+    public boolean isPostgres() {
+        return url.startsWith("jdbc:postgresql:");
+    }
+
     private void migrate() throws StoreException {
         try {
             Flyway.configure(GatewayStore.class.getClassLoader()).dataSource(dataSource)
