@@ -10,7 +10,7 @@ import picocli.CommandLine.Option;
 @Command(name = "siteward", mixinStandardHelpOptions = true, versionProvider = SitewardCommand.Version.class,
         description = "Siteward gateway: site PKI, device identities, signed models, policies.",
         subcommands = {CaCommand.class, ServeCommand.class, TokenCommand.class, DeviceCommand.class,
-                ModelCommand.class, PolicyCommand.class})
+                ModelCommand.class, PolicyCommand.class, MqttCommand.class})
 public final class SitewardCommand implements Runnable {
 
     @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT,
