@@ -23,7 +23,7 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 import org.eclipse.paho.mqttv5.client.IMqttToken;
 import org.eclipse.paho.mqttv5.client.MqttCallback;
-import org.eclipse.paho.mqttv5.client.MqttClient;
+import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
 import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
 import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
 import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
@@ -69,36 +69,56 @@ final class MqttDevices {
 
     /** A connected Paho MQTT 5 client that records what it receives and when it was disconnected. */
     static final class Client implements MqttCallback, AutoCloseable {
-        final MqttClient paho;
+        final MqttAsyncClient paho;
         final BlockingQueue<String> received = new LinkedBlockingQueue<>();
         final CompletableFuture<Long> disconnectedAtNanos = new CompletableFuture<>();
         volatile int disconnectReason = -1;
 
         Client(String uri, String clientId, SSLContext ssl) throws MqttException {
-            paho = new MqttClient(uri, clientId, new MemoryPersistence());
+            paho = new MqttAsyncClient(uri, clientId, new MemoryPersistence());
             paho.setCallback(this);
             MqttConnectionOptions o = new MqttConnectionOptions();
             o.setSocketFactory(ssl.getSocketFactory());
             o.setCleanStart(true);
             o.setConnectionTimeout(10);
             o.setAutomaticReconnect(false);
-            paho.connect(o);
+            paho.connect(o).waitForCompletion(15_000);
         }
 
         static Client connect(int port, DeviceIdentity device, String clientId) throws Exception {
-            return new Client("ssl://localhost:" + port, clientId, sslContext(device));
+            return connect("localhost", port, device, clientId);
+        }
+
+        static Client connect(String host, int port, DeviceIdentity device, String clientId) throws Exception {
+            return new Client("ssl://" + host + ":" + port, clientId, sslContext(device));
         }
 
         /** Publishes with QoS 1 and waits for the PUBACK. */
         void publish(String topic, String payload) throws MqttException {
+            int reason = publishReason(topic, payload);
+            if (reason >= 0x80) {
+                throw new MqttException(reason);
+            }
+        }
+
+        /** Publishes with QoS 1; returns the PUBACK reason code (0 success, 0x87 not authorized). */
+        int publishReason(String topic, String payload) throws MqttException {
             MqttMessage m = new MqttMessage(payload.getBytes(java.nio.charset.StandardCharsets.UTF_8));
             m.setQos(1);
-            paho.publish(topic, m);
+            try {
+                IMqttToken t = paho.publish(topic, m);
+                t.waitForCompletion(10_000);
+                int[] codes = t.getReasonCodes();
+                return codes == null || codes.length == 0 ? 0 : codes[0];
+            } catch (MqttException e) {
+                return e.getReasonCode();
+            }
         }
 
         /** Subscribes with QoS 1; returns the SUBACK reason code. */
         int subscribe(String filter) throws MqttException {
             IMqttToken t = paho.subscribe(filter, 1);
+            t.waitForCompletion(10_000);
             return t.getReasonCodes()[0];
         }
 
@@ -133,7 +153,7 @@ final class MqttDevices {
         public void close() {
             try {
                 if (paho.isConnected()) {
-                    paho.disconnect(2_000);
+                    paho.disconnect(2_000).waitForCompletion(3_000);
                 }
                 paho.close(true);
             } catch (MqttException ignored) {
