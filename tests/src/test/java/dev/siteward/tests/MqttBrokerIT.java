@@ -127,6 +127,26 @@ class MqttBrokerIT {
     }
 
     @Test
+    void aLastWillIntoAnotherDevicesPrefixIsRefusedAtConnect() throws Exception {
+        try (Client victim = Client.connect(gateway.mqttPort(), beta, "vib-beta")) {
+            assertEquals(1, victim.subscribe("siteward/sensors/vib-beta/#"));
+            assertThrows(MqttException.class, () -> new Client("ssl://localhost:" + gateway.mqttPort(), "vib-alpha",
+                    MqttDevices.sslContext(alpha), "siteward/sensors/vib-beta/status").close());
+            assertNull(victim.received.poll(1, TimeUnit.SECONDS), "no will reaches the other device");
+        }
+    }
+
+    @Test
+    void anUnknownBrokerModeRefusesStartUpWithOneLine() throws Exception {
+        Result r = Processes.run(work, Map.of("SITEWARD_MQTT_BROKER", "bogus"), Processes.siteward("serve",
+                "--data-dir", work.resolve("bogus-data").toString(), "--enroll-port", "0", "--device-port", "0",
+                "--mqtt-port", "0"));
+        assertEquals(2, r.exitCode(), r.both());
+        assertTrue(r.stderr().contains("siteward.mqtt.broker must be embedded or external"), r.stderr());
+        assertTrue(!r.stderr().contains("\tat "), "no stack trace: " + r.stderr());
+    }
+
+    @Test
     void aClientWithoutACertificateCannotConnect() {
         Result pub = Processes.run(work, Map.of(), List.of("mosquitto_pub", "-V", "mqttv5", "-h", "localhost", "-p",
                 String.valueOf(gateway.mqttPort()), "--insecure", "--cafile", "/etc/ssl/certs/ca-certificates.crt",

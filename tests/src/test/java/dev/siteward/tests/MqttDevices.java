@@ -75,9 +75,17 @@ final class MqttDevices {
         volatile int disconnectReason = -1;
 
         Client(String uri, String clientId, SSLContext ssl) throws MqttException {
+            this(uri, clientId, ssl, null);
+        }
+
+        /** Connects; {@code willTopic}, when not null, carries a last-will message. */
+        Client(String uri, String clientId, SSLContext ssl, String willTopic) throws MqttException {
             paho = new MqttAsyncClient(uri, clientId, new MemoryPersistence());
             paho.setCallback(this);
             MqttConnectionOptions o = new MqttConnectionOptions();
+            if (willTopic != null) {
+                o.setWill(willTopic, new MqttMessage("gone".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+            }
             o.setSocketFactory(ssl.getSocketFactory());
             o.setCleanStart(true);
             o.setConnectionTimeout(10);

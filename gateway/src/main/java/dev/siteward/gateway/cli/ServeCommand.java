@@ -111,6 +111,9 @@ public final class ServeCommand implements Callable<Integer> {
         String mqttListening;
         try {
             mqttListening = startMqtt(ctx);
+        } catch (CliException e) {
+            lock.close();
+            throw e;
         } catch (RuntimeException e) {
             ctx.close();
             lock.close();
