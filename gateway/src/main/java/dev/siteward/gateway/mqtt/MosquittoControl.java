@@ -11,8 +11,8 @@ import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
@@ -45,7 +45,10 @@ public final class MosquittoControl implements AutoCloseable {
     private final String reloadCommand;
     private final MqttAsyncClient client;
     private final MqttConnectionOptions options;
-    private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
+    /** How often the CRL file is compared with the CA's current CRLs (re-signed before they expire). */
+    static final long CRL_CHECK_MINUTES = 30;
+
+    private final ScheduledExecutorService worker = Executors.newSingleThreadScheduledExecutor(r -> {
         Thread t = new Thread(r, "mosquitto-control");
         t.setDaemon(true);
         return t;
@@ -70,12 +73,30 @@ public final class MosquittoControl implements AutoCloseable {
         options.setConnectionTimeout(10);
     }
 
-    /** Brings the broker's CRL up to date and opens the control connection (retried in the background). */
+    /**
+     * Brings the broker's CRL up to date and opens the control connection (retried in the background); from then on
+     * checks every {@value #CRL_CHECK_MINUTES} minutes that the file holds the CA's current CRLs (which the CA
+     * re-signs before they expire — an expired CRL would make Mosquitto refuse every client).
+     */
     public void start() {
         worker.submit(() -> {
             refreshCrl();
             connect();
         });
+        worker.scheduleWithFixedDelay(this::refreshCrlIfChanged, CRL_CHECK_MINUTES, CRL_CHECK_MINUTES,
+                TimeUnit.MINUTES);
+    }
+
+    private void refreshCrlIfChanged() {
+        try {
+            String current = MosquittoFiles.crlPem(ca);
+            Path file = dir.resolve("crl.pem");
+            if (!Files.exists(file) || !Files.readString(file, StandardCharsets.US_ASCII).equals(current)) {
+                refreshCrl();
+            }
+        } catch (IOException | PkiException | RuntimeException e) {
+            LOG.warn("could not check Mosquitto's CRL in {}: {}", dir, e.toString());
+        }
     }
 
     private void connect() {
