@@ -127,6 +127,44 @@ class MqttBrokerIT {
     }
 
     @Test
+    void theGatewayServiceReadsReadingsThroughItsSharedSubscriptionAndAnswersIntoTheDevicesPrefix() throws Exception {
+        java.security.KeyPair keys = dev.siteward.pki.KeyMaterial.generate(
+                dev.siteward.pki.KeyMaterial.Algorithm.EC_P256);
+        Path csr = work.resolve("service.csr");
+        java.nio.file.Files.writeString(csr, dev.siteward.pki.KeyMaterial.certificationRequestPem(
+                dev.siteward.pki.KeyMaterial.certificationRequest(keys, "gateway")));
+        Path chain = work.resolve("service.pem");
+        Result issued = gateway.cli("ca", "issue", "--csr", csr.toString(), "--profile", "service", "--name",
+                "gateway", "--out", chain.toString());
+        assertEquals(0, issued.exitCode(), issued.both());
+        java.security.KeyStore ks = java.security.KeyStore.getInstance("PKCS12");
+        ks.load(null, null);
+        java.security.PrivateKey jdkKey = java.security.KeyFactory.getInstance("EC").generatePrivate(
+                new java.security.spec.PKCS8EncodedKeySpec(keys.getPrivate().getEncoded()));
+        ks.setKeyEntry("service", jdkKey, new char[0], dev.siteward.pki.PemCodec.parseCertificates(
+                java.nio.file.Files.readString(chain)).toArray(new java.security.cert.Certificate[0]));
+        javax.net.ssl.KeyManagerFactory kmf = javax.net.ssl.KeyManagerFactory.getInstance("PKIX");
+        kmf.init(ks, new char[0]);
+        javax.net.ssl.SSLContext ssl = javax.net.ssl.SSLContext.getInstance("TLS");
+        ssl.init(kmf.getKeyManagers(), MqttDevices.trustRoot(alpha.root()), null);
+        String uri = "ssl://localhost:" + gateway.mqttPort();
+        MqttException wrongId = assertThrows(MqttException.class, () -> new Client(uri, "gateway", ssl).close());
+        assertEquals(0x85, wrongId.getReasonCode(), "a service uses the client id service/<name>");
+        try (Client service = new Client(uri, "service/gateway", ssl);
+             Client device = Client.connect(gateway.mqttPort(), alpha, "vib-alpha")) {
+            assertEquals(0x87, service.subscribe("siteward/sensors/+/readings"), "only through the shared group");
+            assertEquals(1, service.subscribe("$share/siteward/siteward/sensors/+/readings"));
+            assertEquals(1, device.subscribe("siteward/sensors/vib-alpha/inference"));
+            device.publish("siteward/sensors/vib-alpha/readings", "{\"seq\":7}");
+            assertEquals("siteward/sensors/vib-alpha/readings {\"seq\":7}", service.received.poll(5,
+                    TimeUnit.SECONDS));
+            service.publish("siteward/sensors/vib-alpha/inference", "{\"seq\":7,\"outputs\":{}}");
+            assertEquals("siteward/sensors/vib-alpha/inference {\"seq\":7,\"outputs\":{}}",
+                    device.received.poll(5, TimeUnit.SECONDS));
+        }
+    }
+
+    @Test
     void aLastWillIntoAnotherDevicesPrefixIsRefusedAtConnect() throws Exception {
         try (Client victim = Client.connect(gateway.mqttPort(), beta, "vib-beta")) {
             assertEquals(1, victim.subscribe("siteward/sensors/vib-beta/#"));

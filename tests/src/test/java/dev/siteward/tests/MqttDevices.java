@@ -57,14 +57,18 @@ final class MqttDevices {
     }
 
     static SSLContext sslContext(DeviceIdentity device) throws Exception {
+        SSLContext ctx = SSLContext.getInstance("TLS");
+        ctx.init(device.keyManagers(), trustRoot(device.root()), null);
+        return ctx;
+    }
+
+    static javax.net.ssl.TrustManager[] trustRoot(java.security.cert.X509Certificate root) throws Exception {
         KeyStore trust = KeyStore.getInstance("PKCS12");
         trust.load(null, null);
-        trust.setCertificateEntry("root", device.root());
+        trust.setCertificateEntry("root", root);
         TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
         tmf.init(trust);
-        SSLContext ctx = SSLContext.getInstance("TLS");
-        ctx.init(device.keyManagers(), tmf.getTrustManagers(), null);
-        return ctx;
+        return tmf.getTrustManagers();
     }
 
     /** A connected Paho MQTT 5 client that records what it receives and when it was disconnected. */
