@@ -29,7 +29,9 @@ import org.slf4j.LoggerFactory;
  * 1.2, the gateway's AEAD suites) that requires a client certificate chaining to the site CA and presents the
  * gateway's server certificate. Its extension ({@link BrokerSecurityExtension}) admits each CONNECT and grants topic
  * rights. Its files live in {@code <data>/mqtt/broker} (mode 0700): the configuration, PKCS#12 key and trust stores
- * with a random password per start, an empty extensions folder (no extension is ever loaded from disk). Sessions
+ * with a random password per start, an empty extensions folder (no extension is ever loaded from disk). Packets are
+ * limited to {@code siteward.mqtt.max-packet-size}, client ids to 128 characters, topics to 1024, and a connection
+ * must send CONNECT within 10 s. Sessions
  * and queued messages are kept in memory: a gateway restart ends them, and clients resend what was not acknowledged.
  */
 public final class EmbeddedMqttBroker implements AutoCloseable {
@@ -51,7 +53,8 @@ public final class EmbeddedMqttBroker implements AutoCloseable {
      * Writes the broker's files and starts it, waiting at most {@code startTimeout}: HiveMQ's start future never
      * completes when its dependencies are wrong, so an unbounded wait would hang the gateway.
      */
-    public static EmbeddedMqttBroker start(Path dataDir, int port, String bindAddress, PrivateKey serverKey,
+    public static EmbeddedMqttBroker start(Path dataDir, int port, String bindAddress, int maxPacketSize,
+                                           PrivateKey serverKey,
                                            X509Certificate[] serverChain, List<X509Certificate> trustAnchors,
                                            BrokerSecurityExtension security, Duration startTimeout)
             throws IOException, GeneralSecurityException, MqttBrokerException {
@@ -66,7 +69,7 @@ public final class EmbeddedMqttBroker implements AutoCloseable {
         SecureFiles.writeAtomically(keystore, keyStore(serverKey, serverChain, password), true);
         SecureFiles.writeAtomically(truststore, trustStore(trustAnchors, password), true);
         SecureFiles.writeAtomically(conf.resolve("config.xml"), configXml(port, bindAddress, keystore, truststore,
-                new String(password)).getBytes(StandardCharsets.UTF_8), true);
+                new String(password), maxPacketSize).getBytes(StandardCharsets.UTF_8), true);
         EmbeddedExtension extension = EmbeddedExtension.builder().withId("siteward-security")
                 .withName("Siteward MQTT security").withVersion("1").withAuthor("Siteward").withPriority(1000)
                 .withStartPriority(1000).withExtensionMain(security).build();
@@ -121,7 +124,8 @@ public final class EmbeddedMqttBroker implements AutoCloseable {
         }
     }
 
-    static String configXml(int port, String bindAddress, Path keystore, Path truststore, String password) {
+    static String configXml(int port, String bindAddress, Path keystore, Path truststore, String password,
+                            int maxPacketSize) {
         StringBuilder ciphers = new StringBuilder();
         for (String c : TlsTermination.CIPHERS) {
             ciphers.append("          <cipher-suite>").append(c).append("</cipher-suite>\n");
@@ -158,6 +162,21 @@ public final class EmbeddedMqttBroker implements AutoCloseable {
                       </tls>
                     </tls-tcp-listener>
                   </listeners>
+                  <mqtt>
+                    <packets>
+                      <max-packet-size>%d</max-packet-size>
+                    </packets>
+                  </mqtt>
+                  <restrictions>
+                    <max-client-id-length>128</max-client-id-length>
+                    <max-topic-length>1024</max-topic-length>
+                    <no-connect-idle-timeout>10000</no-connect-idle-timeout>
+                  </restrictions>
+                  <security>
+                    <allow-empty-client-id>
+                      <enabled>false</enabled>
+                    </allow-empty-client-id>
+                  </security>
                   <persistence>
                     <mode>in-memory</mode>
                   </persistence>
@@ -166,7 +185,7 @@ public final class EmbeddedMqttBroker implements AutoCloseable {
                   </anonymous-usage-statistics>
                 </hivemq>
                 """.formatted(port, xml(bindAddress), xml(keystore.toString()), password, password,
-                xml(truststore.toString()), password, protocols, ciphers);
+                xml(truststore.toString()), password, protocols, ciphers, maxPacketSize);
     }
 
     private static String xml(String s) {

@@ -49,6 +49,7 @@ public class MqttBeans {
             anchors.add(ca.root());
             anchors.addAll(ca.issuingCertificates());
             EmbeddedMqttBroker broker = EmbeddedMqttBroker.start(dataDir, config.getPort(), config.getBindAddress(),
+                    config.getMaxPacketSize(),
                     key, credentials.serverKeys().chain(), anchors, new BrokerSecurityExtension(admission),
                     Duration.ofSeconds(config.getStartTimeoutSeconds()));
             tracker.addSessionCloser(identity -> {

@@ -18,6 +18,7 @@ public class MqttConfiguration {
     public static final int DEFAULT_PORT = 8883;
     public static final String DEFAULT_SERVICE_NAME = "gateway";
     public static final int DEFAULT_START_TIMEOUT_SECONDS = 60;
+    public static final int DEFAULT_MAX_PACKET_SIZE = 1024 * 1024;
 
     /** Which broker serves the site's sensors. */
     public enum BrokerMode { EMBEDDED, EXTERNAL }
@@ -27,6 +28,7 @@ public class MqttConfiguration {
     private String bindAddress = "0.0.0.0";
     private List<String> serviceNames = new ArrayList<>(List.of(DEFAULT_SERVICE_NAME));
     private int startTimeoutSeconds = DEFAULT_START_TIMEOUT_SECONDS;
+    private int maxPacketSize = DEFAULT_MAX_PACKET_SIZE;
     private String advertisedUrl;
     private String mosquittoDir;
     private String mosquittoHost = "localhost";
@@ -90,6 +92,15 @@ public class MqttConfiguration {
 
     public void setStartTimeoutSeconds(int startTimeoutSeconds) {
         this.startTimeoutSeconds = startTimeoutSeconds;
+    }
+
+    /** Largest MQTT packet the embedded broker accepts, bytes (default 1 MiB); larger ones end the connection. */
+    public int getMaxPacketSize() {
+        return maxPacketSize;
+    }
+
+    public void setMaxPacketSize(int maxPacketSize) {
+        this.maxPacketSize = maxPacketSize;
     }
 
     /** The broker URL advertised in {@code /.well-known/siteward} (default: the embedded broker's mqtts URL). */
