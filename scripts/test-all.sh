@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Runs Siteward's whole test suite: unit tests of every module and the end-to-end tests, against the real tools
-# (openssl, curl, softhsm2). Installs the Debian packages the tests need when they are missing (needs root or sudo).
+# (openssl, curl, softhsm2, mosquitto). Installs the Debian packages the tests need when they are missing (needs
+# root or sudo).
 set -euo pipefail
 root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 cd "$root"
 
-packages=(openssl curl softhsm2 opensc postgresql-15)
+packages=(openssl curl softhsm2 opensc postgresql-15 mosquitto mosquitto-clients)
 missing=()
 sudo=""
 [ "$(id -u)" -ne 0 ] && sudo="sudo"

@@ -25,6 +25,7 @@ import java.util.regex.Pattern;
 final class GatewayProcess implements AutoCloseable {
 
     private static final Pattern LISTENING = Pattern.compile("siteward: listening enroll=(\\d+) device=(\\d+).*");
+    private static final Pattern MQTT = Pattern.compile(" mqtt=(\\d+)");
 
     private final Process process;
     private final Path dataDir;
@@ -33,6 +34,7 @@ final class GatewayProcess implements AutoCloseable {
     private final Path log;
     private final int enrollPort;
     private final int devicePort;
+    private int mqttPort = -1;
     private java.net.http.HttpClient adminClient;
     private static int counter;
 
@@ -63,7 +65,7 @@ final class GatewayProcess implements AutoCloseable {
     static synchronized GatewayProcess start(Path dataDir, Map<String, String> env, List<String> jvmArgs)
             throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(Processes.siteward("serve", "--data-dir", dataDir.toString(),
-                "--enroll-port", "0", "--device-port", "0"));
+                "--enroll-port", "0", "--device-port", "0", "--mqtt-port", "0"));
         cmd.removeIf(a -> a.equals("-XX:TieredStopAtLevel=1") || a.equals("-XX:+UseSerialGC"));
         cmd.addAll(1, jvmArgs);
         Path err = dataDir.toAbsolutePath().getParent().resolve("gateway-" + (++counter) + ".log");
@@ -104,7 +106,18 @@ final class GatewayProcess implements AutoCloseable {
             throw new AssertionError("gateway did not start; stderr:\n" + (Files.exists(err) ? Files.readString(err)
                     : "(none)"));
         }
-        return new GatewayProcess(p, dataDir, env, err, Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2)));
+        GatewayProcess g = new GatewayProcess(p, dataDir, env, err, Integer.parseInt(m.group(1)),
+                Integer.parseInt(m.group(2)));
+        Matcher mqtt = MQTT.matcher(m.group());
+        if (mqtt.find()) {
+            g.mqttPort = Integer.parseInt(mqtt.group(1));
+        }
+        return g;
+    }
+
+    /** The embedded MQTT broker's port from the listening line, or -1 when it runs none (external broker). */
+    int mqttPort() {
+        return mqttPort;
     }
 
     Path dataDir() {

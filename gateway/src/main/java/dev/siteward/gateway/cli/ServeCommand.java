@@ -1,5 +1,7 @@
 package dev.siteward.gateway.cli;
 
+import dev.siteward.gateway.mqtt.EmbeddedMqttBroker;
+import dev.siteward.gateway.mqtt.MqttConfiguration;
 import dev.siteward.gateway.server.GatewayBeans;
 import dev.siteward.gateway.server.SitewardConfiguration;
 import dev.siteward.pki.Certificates;
@@ -46,6 +48,11 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Device listener port (default 9443, or siteward.device-port); 0 picks a free port.")
     Integer devicePort;
 
+    @Option(names = "--mqtt-port", paramLabel = "PORT",
+            description = "Embedded MQTT 5 broker's TLS port (default 8883, or siteward.mqtt.port); 0 picks a free "
+                    + "port. Not used when siteward.mqtt.broker is external.")
+    Integer mqttPort;
+
     @Option(names = "--advertised-host", paramLabel = "HOST",
             description = "Host name devices use to reach this gateway (default: this host's name).")
     String advertisedHost;
@@ -78,10 +85,15 @@ public final class ServeCommand implements Callable<Integer> {
         if (enroll == device) {
             throw CliException.badInput("--enroll-port and --device-port must differ");
         }
+        int mqtt = port(mqttPort, "siteward.mqtt.port", "SITEWARD_MQTT_PORT", MqttConfiguration.DEFAULT_PORT);
+        if (mqtt == enroll || mqtt == device) {
+            throw CliException.badInput("--mqtt-port must differ from --enroll-port and --device-port");
+        }
         Map<String, Object> props = new HashMap<>();
         props.put("siteward.data-dir", dataDir.path().toString());
         props.put("siteward.enroll-port", enroll);
         props.put("siteward.device-port", device);
+        props.put("siteward.mqtt.port", mqtt);
         if (advertisedHost != null) {
             props.put("siteward.advertised-host", advertisedHost);
         }
@@ -107,8 +119,19 @@ public final class ServeCommand implements Callable<Integer> {
             }
             throw new CliException(CliException.INTERNAL, "gateway failed to start: " + rootMessage(e), e);
         }
+        String mqttListening;
+        try {
+            mqttListening = startMqtt(ctx);
+        } catch (CliException e) {
+            lock.close();
+            throw e;
+        } catch (RuntimeException e) {
+            ctx.close();
+            lock.close();
+            throw new CliException(CliException.INTERNAL, "gateway failed to start: " + rootMessage(e), e);
+        }
         writeEndpoints(enroll, device, ctx);
-        out.println("siteward: listening enroll=" + enroll + " device=" + device);
+        out.println("siteward: listening enroll=" + enroll + " device=" + device + mqttListening);
         out.flush();
         // On SIGTERM, Micronaut's shutdown hook stops the listeners and closes every bean (database, CA registry);
         // the data dir lock goes with the process. Until then this thread only waits.
@@ -133,6 +156,23 @@ public final class ServeCommand implements Callable<Integer> {
         } catch (dev.siteward.gateway.GatewayException | IOException e) {
             throw new CliException(CliException.CHECK_FAILED, "refusing to start: " + e.getMessage(), e);
         }
+    }
+
+    /** Starts the embedded MQTT broker, or the external broker's control; returns the listening line's MQTT part. */
+    private static String startMqtt(ApplicationContext ctx) {
+        MqttConfiguration mqtt = ctx.getBean(MqttConfiguration.class);
+        MqttConfiguration.BrokerMode mode;
+        try {
+            mode = mqtt.brokerMode();
+        } catch (IllegalArgumentException e) {
+            ctx.close();
+            throw CliException.badInput(e.getMessage());
+        }
+        if (mode == MqttConfiguration.BrokerMode.EMBEDDED) {
+            return " mqtt=" + ctx.getBean(EmbeddedMqttBroker.class).port();
+        }
+        ctx.getBean(dev.siteward.gateway.mqtt.MosquittoControl.class);
+        return "";
     }
 
     private void writeEndpoints(int enroll, int device, ApplicationContext ctx) throws IOException {

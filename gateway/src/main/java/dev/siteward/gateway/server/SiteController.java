@@ -1,5 +1,6 @@
 package dev.siteward.gateway.server;
 
+import dev.siteward.gateway.mqtt.MqttConfiguration;
 import dev.siteward.pki.Certificates;
 import dev.siteward.pki.PemCodec;
 import dev.siteward.pki.PkiException;
@@ -23,13 +24,15 @@ public class SiteController {
     private final SitewardConfiguration config;
     private final Clock clock;
     private final dev.siteward.gateway.time.TimeGuard timeGuard;
+    private final MqttConfiguration mqtt;
 
     public SiteController(SiteCa ca, SitewardConfiguration config, Clock clock,
-                          dev.siteward.gateway.time.TimeGuard timeGuard) {
+                          dev.siteward.gateway.time.TimeGuard timeGuard, MqttConfiguration mqtt) {
         this.ca = ca;
         this.config = config;
         this.clock = clock;
         this.timeGuard = timeGuard;
+        this.mqtt = mqtt;
     }
 
     /** What a device needs from the enrollment URL alone: trust domain, root fingerprint, the other listeners. */
@@ -41,6 +44,7 @@ public class SiteController {
         info.put("rootFingerprint", Certificates.fingerprint(ca.root()));
         info.put("enrollUrl", "https://" + hostPort(host, config.getEnrollPort()));
         info.put("deviceUrl", "https://" + hostPort(host, config.getDevicePort()));
+        info.put("mqttUrl", mqttUrl(host));
         info.put("time", clock.instant().toString());
         // trusted time: the latest time this gateway recorded, and whether its clock is at or past it
         dev.siteward.gateway.time.TimeGuard.Status time = timeGuard.status();
@@ -80,6 +84,19 @@ public class SiteController {
     @Get("/health")
     public Map<String, String> health() {
         return Map.of("status", "UP");
+    }
+
+    /** The MQTT broker devices use: the configured URL, else the embedded broker's; null when neither is known. */
+    private String mqttUrl(String host) {
+        if (mqtt.getAdvertisedUrl() != null && !mqtt.getAdvertisedUrl().isBlank()) {
+            return mqtt.getAdvertisedUrl();
+        }
+        try {
+            return mqtt.brokerMode() == MqttConfiguration.BrokerMode.EMBEDDED
+                    ? "mqtts://" + hostPort(host, mqtt.getPort()) : null;
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
     }
 
     static String hostPort(String host, int port) {
