@@ -2,6 +2,9 @@ package dev.siteward.gateway.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.siteward.gateway.authorization.BundleException;
+import dev.siteward.gateway.authorization.PolicyBundleMetadata;
+import dev.siteward.gateway.authorization.PolicyBundles;
 import dev.siteward.pki.modelsig.ModelLocation;
 import dev.siteward.pki.modelsig.ModelSigner;
 import dev.siteward.pki.modelsig.ModelVerifier;
@@ -66,7 +69,7 @@ import picocli.CommandLine.Spec;
 public final class PolicyCommand implements Runnable {
 
     /** The signature of a signed bundle, inside the bundle folder (left out of what it signs). */
-    static final String SIGNATURE_FILE = "bundle.sig";
+    static final String SIGNATURE_FILE = PolicyBundles.SIGNATURE_FILE;
 
     @Spec
     CommandSpec spec;
@@ -508,41 +511,27 @@ public final class PolicyCommand implements Runnable {
         @Override
         public Integer call() {
             Instant now = at == null ? Clock.systemUTC().instant() : rfc3339(at, "--at");
-            ModelVerifier verifier = ModelVerifier.trustingRoots(PemFiles.certificates(roots, "--certificate-chain"))
-                    .withClock(Clock.fixed(now, ZoneOffset.UTC));
-            if (!Files.isDirectory(dir)) {
-                throw CliException.badInput("policy bundle " + dir + ": not a directory");
-            }
-            Path signature = dir.resolve(SIGNATURE_FILE);
-            byte[] bundle = ModelCommand.readSignature(signature);
-            byte[] metadataBytes = readIfPresent(dir.resolve(PolicyBundleMetadata.FILE_NAME));
-            VerificationResult result = ModelCommand.verify(verifier, ModelLocation.of(dir).signatureFile(signature),
-                    bundle, "policy bundle " + dir);
+            List<java.security.cert.X509Certificate> trusted = PemFiles.certificates(roots, "--certificate-chain");
             PrintWriter err = spec.commandLine().getErr();
-            if (!result.verified()) {
-                return VerificationReport.failed(result.failure().orElseThrow(), err);
-            }
-            String signedDigest = result.fileDigests().get(PolicyBundleMetadata.FILE_NAME);
-            if (signedDigest == null) {
-                return fail(err, "bundle.metadata_missing", "the signature does not cover "
-                        + PolicyBundleMetadata.FILE_NAME + ": not a signed policy bundle");
-            }
-            if (metadataBytes == null || !signedDigest.equals(sha256(metadataBytes))) {
-                return fail(err, "bundle.metadata_changed", PolicyBundleMetadata.FILE_NAME
-                        + " changed while it was verified");
-            }
-            PolicyBundleMetadata metadata;
+            PolicyBundles.VerifiedBundle verified;
             try {
-                metadata = PolicyBundleMetadata.parse(metadataBytes);
-            } catch (IllegalArgumentException e) {
-                return fail(err, "bundle.metadata_invalid", e.getMessage());
+                verified = PolicyBundles.verify(PolicyBundles.read(dir), trusted, now);
+            } catch (BundleException e) {
+                switch (e.reason()) {
+                    case UNREADABLE -> throw CliException.badInput(e.getMessage());
+                    case UNSIGNED -> throw CliException.badInput("signature " + dir.resolve(SIGNATURE_FILE)
+                            + ": file not found");
+                    case SIGNATURE -> {
+                        return VerificationReport.failed(e.failure().orElseThrow(), err);
+                    }
+                    default -> {
+                        return fail(err, e.code(), e.getMessage());
+                    }
+                }
             }
-            if (metadata.expiredAt(now)) {
-                return fail(err, "bundle.expired", "policy bundle " + result.modelName() + " version "
-                        + metadata.version() + " expired at " + metadata.expires());
-            }
-            spec.commandLine().getOut().println("verified policy bundle " + result.modelName() + " version "
-                    + metadata.version() + " (expires " + metadata.expires() + "): " + result.fileCount() + " files");
+            spec.commandLine().getOut().println("verified policy bundle " + verified.name() + " version "
+                    + verified.metadata().version() + " (expires " + verified.metadata().expires() + "): "
+                    + verified.files().files().size() + " files");
             return 0;
         }
 
@@ -550,24 +539,6 @@ public final class PolicyCommand implements Runnable {
             err.println("siteward: " + code + ": " + message);
             err.flush();
             return CliException.CHECK_FAILED;
-        }
-
-        private static byte[] readIfPresent(Path file) {
-            try {
-                return Files.readAllBytes(file);
-            } catch (NoSuchFileException e) {
-                return null;
-            } catch (IOException e) {
-                throw CliException.badInput("cannot read " + file + ": " + e.getMessage());
-            }
-        }
-
-        private static String sha256(byte[] bytes) {
-            try {
-                return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-            } catch (NoSuchAlgorithmException e) {
-                throw new IllegalStateException("SHA-256 missing from the JDK", e);
-            }
         }
     }
 }
