@@ -6,6 +6,7 @@ import dev.siteward.gateway.store.GatewayStore;
 import dev.siteward.gateway.trust.PublisherTrust;
 import dev.siteward.gateway.trust.PublisherTrustException;
 import dev.siteward.pki.ca.SiteCa;
+import io.micronaut.context.annotation.Context;
 import io.micronaut.context.annotation.Factory;
 import io.micronaut.context.annotation.Requires;
 import io.micronaut.context.annotation.Value;
@@ -19,13 +20,14 @@ import java.time.Duration;
 
 /**
  * Wires action permissions: the policy service over {@code <data-dir>/policy}, the decision log, the grant signer,
- * the action service and the incoming-folder watcher. Settings: {@code siteward.policy.grant-ttl} (default 30s, at
+ * the action service and the incoming-folder watcher. The policy state and the grant signer are created at start-up,
+ * so a bad setting or an unusable data dir stops the gateway before it listens. Settings: {@code siteward.policy.grant-ttl} (default 30s, at
  * most 30s), {@code siteward.policy.incoming-settle} (default 2s).
  */
 @Factory
 public class AuthorizationBeans {
 
-    @Singleton
+    @Context
     PolicyService policyService(SitewardConfiguration config, Clock clock) {
         Path dataDir = dataDir(config);
         try {
@@ -51,7 +53,7 @@ public class AuthorizationBeans {
         return new DecisionLog(store);
     }
 
-    @Singleton
+    @Context
     GrantIssuer grantIssuer(SitewardConfiguration config, SiteCa ca, Clock clock,
                             @Value("${siteward.policy.grant-ttl:30s}") Duration ttl) {
         try {
