@@ -11,7 +11,6 @@ import dev.siteward.pki.SpiffeId;
 import dev.siteward.pki.ca.CertificateRegistry;
 import dev.siteward.policies.AccessRequest;
 import dev.siteward.policies.Decision;
-import dev.siteward.policies.Explanation;
 import dev.siteward.policies.RequestContext;
 import dev.siteward.policies.Resource;
 import dev.siteward.policies.Subject;
@@ -24,7 +23,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.regex.Pattern;
@@ -126,12 +124,7 @@ public final class ActionService {
                 new RequestContext(policies.siteMode()));
         PolicyService.Evaluation ev;
         if (dryRun) {
-            Instant now = Instant.now(clockOf());
-            Optional<Explanation> ex = policies.explain(request, now);
-            PolicyService.Status st = policies.status();
-            ev = ex.map(e -> new PolicyService.Evaluation(e.decision(), now, st.active().version(),
-                            st.active().digest()))
-                    .orElseGet(() -> policies.decide(request));
+            ev = policies.dryRun(request);
         } else {
             ev = policies.decide(request);
         }
@@ -152,10 +145,6 @@ public final class ActionService {
         return new ActionAnswer(decisionId, d.effect().yamlName(), d.reason(), d.ruleIds(), ev.at(),
                 request.context().siteMode(), ev.bundleVersion(), ev.bundleDigest(), dryRun, subjectName,
                 grant == null ? null : grant.token(), grant == null ? null : grant.expires());
-    }
-
-    private java.time.Clock clockOf() {
-        return policies.clock();
     }
 
     private void record(String id, PolicyService.Evaluation ev, AccessRequest request, boolean dryRun,

@@ -241,6 +241,19 @@ public final class PolicyService {
         return new Evaluation(a.decider().decide(request), now, a.state().version(), a.state().digest());
     }
 
+    /** Decides a request now as {@link #decide} does, but without counting it against rate limits (a dry run). */
+    public Evaluation dryRun(AccessRequest request) {
+        Instant now = clock.instant();
+        Active a = active;
+        String problem = problem(a, now);
+        if (problem != null) {
+            return new Evaluation(new Decision(Effect.DENY, List.of(), problem + " (deny by default)"), now,
+                    a == null ? 0 : a.state().version(), a == null ? null : a.state().digest());
+        }
+        return new Evaluation(a.set().explain(request, now, rates).decision(), now, a.state().version(),
+                a.state().digest());
+    }
+
     /** Explains a request at {@code at} without counting anything; empty when no bundle is valid then. */
     public Optional<Explanation> explain(AccessRequest request, Instant at) {
         Active a = active;
