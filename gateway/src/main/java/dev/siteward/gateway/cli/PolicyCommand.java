@@ -2,6 +2,9 @@ package dev.siteward.gateway.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.siteward.gateway.authorization.BundleException;
+import dev.siteward.gateway.authorization.PolicyBundleMetadata;
+import dev.siteward.gateway.authorization.PolicyBundles;
 import dev.siteward.pki.modelsig.ModelLocation;
 import dev.siteward.pki.modelsig.ModelSigner;
 import dev.siteward.pki.modelsig.ModelVerifier;
@@ -24,6 +27,8 @@ import dev.siteward.policies.check.Finding;
 import dev.siteward.policies.check.PolicyChecker;
 import dev.siteward.policies.diff.DiffEntry;
 import dev.siteward.policies.diff.PolicyDiff;
+import dev.siteward.policies.diff.RecordedDecision;
+import dev.siteward.policies.diff.ReplayChange;
 import dev.siteward.policies.testing.CaseResult;
 import dev.siteward.policies.testing.PolicyTestRunner;
 import dev.siteward.policies.testing.TestReport;
@@ -60,13 +65,15 @@ import picocli.CommandLine.Spec;
  * policy folder signed exactly like a model folder, with a {@code siteward-bundle.yaml} inside (docs/policies.md).
  */
 @Command(name = "policy", mixinStandardHelpOptions = true,
-        description = "Policy bundles: check, test, explain, diff, sign and verify (offline).",
+        description = "Policy bundles: check, test, explain, diff, sign and verify (offline); push, status and "
+                + "site mode (the gateway's).",
         subcommands = {PolicyCommand.Check.class, PolicyCommand.Test.class, PolicyCommand.Explain.class,
-                PolicyCommand.Diff.class, PolicyCommand.Sign.class, PolicyCommand.Verify.class})
+                PolicyCommand.Diff.class, PolicyCommand.Sign.class, PolicyCommand.Verify.class,
+                PolicyCommand.Push.class, PolicyCommand.Status.class, PolicyCommand.Mode.class})
 public final class PolicyCommand implements Runnable {
 
     /** The signature of a signed bundle, inside the bundle folder (left out of what it signs). */
-    static final String SIGNATURE_FILE = "bundle.sig";
+    static final String SIGNATURE_FILE = PolicyBundles.SIGNATURE_FILE;
 
     @Spec
     CommandSpec spec;
@@ -74,7 +81,7 @@ public final class PolicyCommand implements Runnable {
     @Override
     public void run() {
         throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                "a subcommand is required: check, test, explain, diff, sign or verify");
+                "a subcommand is required: check, test, explain, diff, sign, verify, push, status or mode");
     }
 
     /** The policy files of a bundle folder: every {@code *.yaml}/{@code *.yml} in it but the bundle metadata. */
@@ -182,14 +189,19 @@ public final class PolicyCommand implements Runnable {
 
     @Command(name = "explain", mixinStandardHelpOptions = true,
             description = {"Decide one request against a bundle and show why, rule by rule.",
-                    "--bundle is required for now; asking a running gateway comes later.",
+                    "Without --bundle, asks the gateway's active bundle (its admin API while it runs, else the data "
+                            + "dir), in the gateway's site mode unless --site-mode is given.",
                     "Subjects: device:ID (with --label k=v for its labels), admin:NAME, service:NAME; each may "
                             + "hold --role ROLE. Without --resource only rules without 'resources' can apply."})
     static final class Explain implements Callable<Integer> {
         @Spec
         CommandSpec spec;
 
-        @Option(names = "--bundle", required = true, paramLabel = "DIR", description = "The bundle folder.")
+        @Mixin
+        DataDir dataDir;
+
+        @Option(names = "--bundle", paramLabel = "DIR",
+                description = "The bundle folder (default: the gateway's active bundle).")
         Path bundle;
 
         @Option(names = "--subject", required = true, paramLabel = "KIND:ID",
@@ -219,8 +231,8 @@ public final class PolicyCommand implements Runnable {
         @Option(names = "--resource-label", paramLabel = "K=V", description = "A label of the resource; repeatable.")
         List<String> resourceLabels = new ArrayList<>();
 
-        @Option(names = "--site-mode", defaultValue = RequestContext.DEFAULT_SITE_MODE, paramLabel = "MODE",
-                description = "Site mode of the request. Default: ${DEFAULT-VALUE}.")
+        @Option(names = "--site-mode", paramLabel = "MODE",
+                description = "Site mode of the request. Default: normal with --bundle, else the gateway's mode.")
         String siteMode;
 
         @Option(names = "--at", paramLabel = "TIME", description = "Request time, RFC 3339 (default: now).")
@@ -233,8 +245,11 @@ public final class PolicyCommand implements Runnable {
         public Integer call() throws IOException {
             Instant when = at == null ? Clock.systemUTC().instant() : rfc3339(at, "--at");
             Instant notBefore = certificateAge == null ? null : when.minus(DurationText.parse(certificateAge));
+            if (bundle == null) {
+                return explainLive(when, notBefore);
+            }
             AccessRequest request = new AccessRequest(subject(notBefore), action, resource(),
-                    new RequestContext(siteMode));
+                    new RequestContext(siteMode == null ? RequestContext.DEFAULT_SITE_MODE : siteMode));
             PolicySet set = load(bundle);
             Explanation e = set.explain(request, when, RateLimitState.NONE);
             PrintWriter out = spec.commandLine().getOut();
@@ -262,6 +277,54 @@ public final class PolicyCommand implements Runnable {
             for (Explanation.RuleTrace t : e.rules()) {
                 out.println("  " + (t.matched() ? "matched " : "skipped ") + t.effect().yamlName() + " "
                         + t.ruleId() + " (" + t.location() + ")" + (t.matched() ? "" : ": " + t.why()));
+            }
+            return 0;
+        }
+
+        private int explainLive(Instant when, Instant notBefore) throws IOException {
+            Subject sub = subject(notBefore);
+            Resource res = resource();
+            Map<String, Object> subjectJson = new LinkedHashMap<>();
+            subjectJson.put("kind", sub.kind().name().toLowerCase(java.util.Locale.ROOT));
+            subjectJson.put("id", sub.id());
+            subjectJson.put("roles", List.copyOf(sub.roles()));
+            subjectJson.put("labels", sub.labels());
+            subjectJson.put("certificateNotBefore", notBefore == null ? null : notBefore.toString());
+            Map<String, Object> body = new LinkedHashMap<>();
+            body.put("subject", subjectJson);
+            body.put("action", action);
+            if (!NO_RESOURCE.equals(res.id())) {
+                Map<String, Object> r = new LinkedHashMap<>();
+                r.put("id", res.id());
+                r.put("zone", res.zone());
+                r.put("labels", res.labels());
+                body.put("resource", r);
+            }
+            if (siteMode != null) {
+                body.put("siteMode", siteMode);
+            }
+            body.put("at", when.toString());
+            com.fasterxml.jackson.databind.JsonNode e;
+            try (PolicyGateway gw = PolicyGateway.open(dataDir)) {
+                e = gw.explain(body);
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            if (json) {
+                out.println(CaCommand.JSON.writeValueAsString(e));
+                return 0;
+            }
+            List<String> ids = new ArrayList<>();
+            e.path("ruleIds").forEach(i -> ids.add(i.asText()));
+            out.println(e.path("decision").asText() + (ids.isEmpty() ? " (no rule applies)"
+                    : " by " + String.join(", ", ids)));
+            out.println("reason: " + e.path("reason").asText());
+            out.println("bundle: version " + e.path("bundleVersion").asText() + ", site mode "
+                    + e.path("siteMode").asText() + ", at " + e.path("at").asText());
+            for (com.fasterxml.jackson.databind.JsonNode t : e.path("rules")) {
+                boolean matched = t.path("matched").asBoolean();
+                out.println("  " + (matched ? "matched " : "skipped ") + t.path("effect").asText() + " "
+                        + t.path("id").asText() + " (" + t.path("location").asText() + ")"
+                        + (matched ? "" : ": " + t.path("why").asText()));
             }
             return 0;
         }
@@ -327,8 +390,9 @@ public final class PolicyCommand implements Runnable {
     @Command(name = "diff", mixinStandardHelpOptions = true,
             description = {"List the subject/action/resource combinations that NEW allows and OLD did not, and the "
                     + "reverse (every site mode and time window of a reference week).",
-                    "--days N will also replay the gateway's recorded decisions of the last N days; until the gateway "
-                            + "records decisions in the data dir, only this static comparison is shown."})
+                    "--days N also replays the gateway's recorded decisions of the last N days against NEW (through "
+                            + "its admin API while it runs, else from the data dir) and lists those that would "
+                            + "change."})
     static final class Diff implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -342,8 +406,7 @@ public final class PolicyCommand implements Runnable {
         Path newer;
 
         @Option(names = "--days", paramLabel = "N",
-                description = "Also replay recorded decisions of the last N days (needs a data dir with recorded "
-                        + "decisions; without one only the static diff is shown).")
+                description = "Also replay the gateway's recorded decisions of the last N days against NEW.")
         Integer days;
 
         @Option(names = "--json", description = "Print JSON.")
@@ -354,11 +417,40 @@ public final class PolicyCommand implements Runnable {
             if (days != null && days < 1) {
                 throw CliException.badInput("--days must be a positive number of days");
             }
-            List<DiffEntry> entries = PolicyDiff.compare(load(older), load(newer));
+            PolicySet newSet = load(newer);
+            List<DiffEntry> entries = PolicyDiff.compare(load(older), newSet);
             PrintWriter out = spec.commandLine().getOut();
+            List<ReplayChange> changes = null;
+            int replayed = 0;
             if (days != null) {
-                spec.commandLine().getErr().println("siteward: note: no recorded decisions in " + dataDir.path()
-                        + "; showing the static diff only");
+                List<RecordedDecision> recorded = recorded();
+                if (recorded.isEmpty()) {
+                    spec.commandLine().getErr().println("siteward: note: no recorded decisions of the last " + days
+                            + " day(s) in " + dataDir.path() + "; showing the static diff only");
+                } else {
+                    replayed = recorded.size();
+                    changes = PolicyDiff.replay(recorded, newSet);
+                }
+            }
+            if (json && changes != null) {
+                ObjectNode root = CaCommand.JSON.createObjectNode();
+                root.set("combinations", CaCommand.JSON.valueToTree(entries.stream().map(Diff::entryJson).toList()));
+                root.put("replayed", replayed);
+                ArrayNode arr = root.putArray("changedDecisions");
+                for (ReplayChange c : changes) {
+                    ObjectNode n = arr.addObject();
+                    n.put("decisionId", c.recorded().decisionId());
+                    n.put("at", c.recorded().at().toString());
+                    n.put("subject", c.recorded().request().subject().describe());
+                    n.put("action", c.recorded().request().action());
+                    n.put("resource", c.recorded().request().resource().id());
+                    n.put("recorded", c.recorded().effect().yamlName());
+                    n.put("now", c.now().effect().yamlName());
+                    c.now().ruleIds().forEach(n.putArray("newRuleIds")::add);
+                    n.put("reason", c.now().reason());
+                }
+                out.println(CaCommand.JSON.writeValueAsString(root));
+                return 0;
             }
             if (json) {
                 ArrayNode arr = CaCommand.JSON.createArrayNode();
@@ -388,6 +480,171 @@ public final class PolicyCommand implements Runnable {
             }
             out.println(entries.isEmpty() ? "no change" : allowed + " newly allowed, "
                     + (entries.size() - allowed) + " newly denied");
+            if (changes != null) {
+                for (ReplayChange c : changes) {
+                    RecordedDecision r = c.recorded();
+                    out.println("would change: decision " + r.decisionId() + " at " + r.at() + ": "
+                            + r.request().subject().describe() + " " + r.request().action() + " on "
+                            + r.request().resource().describe() + " in mode " + r.request().context().siteMode()
+                            + ": was " + r.effect().yamlName() + ", now " + c.now().effect().yamlName()
+                            + (c.now().ruleIds().isEmpty() ? "" : " by " + c.now().ruleIds()));
+                }
+                out.println(changes.size() + " of " + replayed + " recorded decision(s) of the last " + days
+                        + " day(s) would change");
+            }
+            return 0;
+        }
+
+        private static Map<String, Object> entryJson(DiffEntry d) {
+            Map<String, Object> n = new LinkedHashMap<>();
+            n.put("change", d.change() == DiffEntry.Change.NEWLY_ALLOWED ? "newly_allowed" : "newly_denied");
+            n.put("subjectKind", d.subject().kind().name().toLowerCase(java.util.Locale.ROOT));
+            n.put("subject", d.subject().id());
+            n.put("action", d.action());
+            n.put("resource", d.resource().id());
+            n.put("zone", d.resource().zone());
+            n.put("exampleMode", d.exampleMode());
+            n.put("exampleTime", d.exampleTime().toString());
+            n.put("changedIn", d.changedIn());
+            n.put("contexts", d.contexts());
+            n.put("newRuleIds", d.newRuleIds());
+            return n;
+        }
+
+        /** The live decisions the gateway recorded in the last --days days; none when the data dir has no log. */
+        private List<RecordedDecision> recorded() {
+            Path dir = dataDir.path();
+            if (!Files.isDirectory(dir.resolve("db")) && !Files.exists(dir.resolve("gateway/endpoints.json"))) {
+                return List.of();
+            }
+            List<RecordedDecision> out = new ArrayList<>();
+            try (PolicyGateway gw = PolicyGateway.open(dataDir)) {
+                for (Map<String, Object> m : gw.decisions(days)) {
+                    com.fasterxml.jackson.databind.JsonNode n = CaCommand.JSON.valueToTree(m);
+                    com.fasterxml.jackson.databind.JsonNode s = n.path("subject");
+                    java.util.Set<String> roles = new LinkedHashSet<>();
+                    s.path("roles").forEach(x -> roles.add(x.asText()));
+                    Subject subject = new Subject(s.path("id").asText(), SubjectKind.valueOf(s.path("kind").asText()
+                            .toUpperCase(java.util.Locale.ROOT)), roles, strings(s.path("labels")),
+                            s.path("certificateNotBefore").isTextual()
+                                    ? Instant.parse(s.path("certificateNotBefore").asText()) : null);
+                    com.fasterxml.jackson.databind.JsonNode r = n.path("resource");
+                    Resource resource = new Resource(r.path("id").asText(), r.path("zone").isTextual()
+                            ? r.path("zone").asText() : null, strings(r.path("labels")));
+                    out.add(new RecordedDecision(n.path("id").asText(), new AccessRequest(subject,
+                            n.path("action").asText(), resource, new RequestContext(n.path("siteMode").asText())),
+                            Instant.parse(n.path("at").asText()), "allow".equals(n.path("effect").asText())
+                            ? dev.siteward.policies.Effect.ALLOW : dev.siteward.policies.Effect.DENY));
+                }
+            }
+            return out;
+        }
+
+        private static Map<String, String> strings(com.fasterxml.jackson.databind.JsonNode n) {
+            Map<String, String> m = new LinkedHashMap<>();
+            n.fields().forEachRemaining(e -> m.put(e.getKey(), e.getValue().asText()));
+            return m;
+        }
+    }
+
+    @Command(name = "push", mixinStandardHelpOptions = true,
+            description = {"Install a signed bundle folder on the gateway: verified (signature, publisher trusted "
+                    + "for policies, every file, version newer than the active one, not expired), loaded and "
+                    + "self-tested, then swapped in atomically.",
+                    "Through the admin API while the gateway runs, else directly in the data dir. Exit 1 when the "
+                            + "bundle is refused (code: message; the active bundle stays), 2 when it cannot be read."})
+    static final class Push implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Mixin
+        DataDir dataDir;
+
+        @Parameters(index = "0", paramLabel = "DIR", description = "The signed bundle folder.")
+        Path dir;
+
+        @Override
+        public Integer call() {
+            PolicyBundles.BundleFiles files;
+            try {
+                files = PolicyBundles.read(dir);
+            } catch (BundleException e) {
+                throw CliException.badInput(e.getMessage());
+            }
+            if (files.signature() == null) {
+                throw new CliException(CliException.CHECK_FAILED, "bundle.unsigned: " + dir
+                        + " has no bundle.sig: sign it with 'siteward policy sign' first");
+            }
+            com.fasterxml.jackson.databind.JsonNode r;
+            try (PolicyGateway gw = PolicyGateway.open(dataDir)) {
+                r = gw.push(files);
+            }
+            spec.commandLine().getOut().println("installed policy bundle " + r.path("name").asText() + " version "
+                    + r.path("version").asText() + " (" + r.path("digest").asText() + ", expires "
+                    + r.path("expires").asText() + ")");
+            return 0;
+        }
+    }
+
+    @Command(name = "status", mixinStandardHelpOptions = true,
+            description = "Show the gateway's active policy bundle, whether it is valid now, the site mode and the "
+                    + "last refused bundle. Exit 1 when no valid bundle is active (every decision is then deny).")
+    static final class Status implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Mixin
+        DataDir dataDir;
+
+        @Option(names = "--json", description = "Print JSON.")
+        boolean json;
+
+        @Override
+        public Integer call() throws IOException {
+            com.fasterxml.jackson.databind.JsonNode s;
+            try (PolicyGateway gw = PolicyGateway.open(dataDir)) {
+                s = gw.status();
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            if (json) {
+                out.println(CaCommand.JSON.writeValueAsString(s));
+            } else {
+                com.fasterxml.jackson.databind.JsonNode a = s.path("active");
+                out.println(a.isObject() ? "active: " + a.path("name").asText() + " version "
+                        + a.path("version").asText() + " (" + a.path("digest").asText() + "), activated "
+                        + a.path("activated").asText() + ", expires " + a.path("expires").asText()
+                        : "active: none");
+                out.println(s.path("valid").asBoolean() ? "valid: yes"
+                        : "valid: no: " + s.path("problem").asText() + " (every decision is deny)");
+                out.println("site mode: " + s.path("siteMode").asText());
+                com.fasterxml.jackson.databind.JsonNode rej = s.path("lastRejection");
+                if (rej.isObject()) {
+                    out.println("last refused: " + rej.path("source").asText() + " at " + rej.path("at").asText()
+                            + ": " + rej.path("code").asText() + ": " + rej.path("message").asText());
+                }
+            }
+            return s.path("valid").asBoolean() ? 0 : CliException.CHECK_FAILED;
+        }
+    }
+
+    @Command(name = "mode", mixinStandardHelpOptions = true,
+            description = {"Show or set the site mode the gateway decides in (e.g. normal, maintenance); persisted.",
+                    "While the gateway runs this goes through its admin API (admin certificate with the security "
+                            + "role)."})
+    static final class Mode implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Mixin
+        DataDir dataDir;
+
+        @Parameters(index = "0", arity = "0..1", paramLabel = "MODE", description = "The new mode; omit to show it.")
+        String mode;
+
+        @Override
+        public Integer call() {
+            String now;
+            try (PolicyGateway gw = PolicyGateway.open(dataDir)) {
+                now = gw.mode(mode);
+            }
+            spec.commandLine().getOut().println("site mode: " + now);
             return 0;
         }
     }
@@ -508,41 +765,27 @@ public final class PolicyCommand implements Runnable {
         @Override
         public Integer call() {
             Instant now = at == null ? Clock.systemUTC().instant() : rfc3339(at, "--at");
-            ModelVerifier verifier = ModelVerifier.trustingRoots(PemFiles.certificates(roots, "--certificate-chain"))
-                    .withClock(Clock.fixed(now, ZoneOffset.UTC));
-            if (!Files.isDirectory(dir)) {
-                throw CliException.badInput("policy bundle " + dir + ": not a directory");
-            }
-            Path signature = dir.resolve(SIGNATURE_FILE);
-            byte[] bundle = ModelCommand.readSignature(signature);
-            byte[] metadataBytes = readIfPresent(dir.resolve(PolicyBundleMetadata.FILE_NAME));
-            VerificationResult result = ModelCommand.verify(verifier, ModelLocation.of(dir).signatureFile(signature),
-                    bundle, "policy bundle " + dir);
+            List<java.security.cert.X509Certificate> trusted = PemFiles.certificates(roots, "--certificate-chain");
             PrintWriter err = spec.commandLine().getErr();
-            if (!result.verified()) {
-                return VerificationReport.failed(result.failure().orElseThrow(), err);
-            }
-            String signedDigest = result.fileDigests().get(PolicyBundleMetadata.FILE_NAME);
-            if (signedDigest == null) {
-                return fail(err, "bundle.metadata_missing", "the signature does not cover "
-                        + PolicyBundleMetadata.FILE_NAME + ": not a signed policy bundle");
-            }
-            if (metadataBytes == null || !signedDigest.equals(sha256(metadataBytes))) {
-                return fail(err, "bundle.metadata_changed", PolicyBundleMetadata.FILE_NAME
-                        + " changed while it was verified");
-            }
-            PolicyBundleMetadata metadata;
+            PolicyBundles.VerifiedBundle verified;
             try {
-                metadata = PolicyBundleMetadata.parse(metadataBytes);
-            } catch (IllegalArgumentException e) {
-                return fail(err, "bundle.metadata_invalid", e.getMessage());
+                verified = PolicyBundles.verify(PolicyBundles.read(dir), trusted, now);
+            } catch (BundleException e) {
+                switch (e.reason()) {
+                    case UNREADABLE -> throw CliException.badInput(e.getMessage());
+                    case UNSIGNED -> throw CliException.badInput("signature " + dir.resolve(SIGNATURE_FILE)
+                            + ": file not found");
+                    case SIGNATURE -> {
+                        return VerificationReport.failed(e.failure().orElseThrow(), err);
+                    }
+                    default -> {
+                        return fail(err, e.code(), e.getMessage());
+                    }
+                }
             }
-            if (metadata.expiredAt(now)) {
-                return fail(err, "bundle.expired", "policy bundle " + result.modelName() + " version "
-                        + metadata.version() + " expired at " + metadata.expires());
-            }
-            spec.commandLine().getOut().println("verified policy bundle " + result.modelName() + " version "
-                    + metadata.version() + " (expires " + metadata.expires() + "): " + result.fileCount() + " files");
+            spec.commandLine().getOut().println("verified policy bundle " + verified.name() + " version "
+                    + verified.metadata().version() + " (expires " + verified.metadata().expires() + "): "
+                    + verified.files().files().size() + " files");
             return 0;
         }
 
@@ -550,24 +793,6 @@ public final class PolicyCommand implements Runnable {
             err.println("siteward: " + code + ": " + message);
             err.flush();
             return CliException.CHECK_FAILED;
-        }
-
-        private static byte[] readIfPresent(Path file) {
-            try {
-                return Files.readAllBytes(file);
-            } catch (NoSuchFileException e) {
-                return null;
-            } catch (IOException e) {
-                throw CliException.badInput("cannot read " + file + ": " + e.getMessage());
-            }
-        }
-
-        private static String sha256(byte[] bytes) {
-            try {
-                return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-            } catch (NoSuchAlgorithmException e) {
-                throw new IllegalStateException("SHA-256 missing from the JDK", e);
-            }
         }
     }
 }

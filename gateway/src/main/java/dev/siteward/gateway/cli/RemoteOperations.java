@@ -110,6 +110,36 @@ final class RemoteOperations implements GatewayOperations {
         }
     }
 
+    /**
+     * Sends one admin API request and returns the status and parsed body as they are, for callers that map error
+     * codes themselves; only transport failures become a {@link CliException}.
+     */
+    Answer send(String method, String path, Object body) {
+        try {
+            HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path)).timeout(Duration.ofSeconds(60));
+            if (body != null) {
+                b.header("Content-Type", "application/json")
+                        .method(method, HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body)));
+            } else {
+                b.method(method, HttpRequest.BodyPublishers.noBody());
+            }
+            HttpResponse<String> r = client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+            return new Answer(r.statusCode(), r.body().isBlank() ? JSON.nullNode() : JSON.readTree(r.body()));
+        } catch (ConnectException e) {
+            throw new CliException(CliException.UNREACHABLE, "the gateway holding the data dir does not answer at "
+                    + base);
+        } catch (IOException e) {
+            throw new CliException(CliException.UNREACHABLE, "cannot reach the gateway: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CliException(CliException.UNREACHABLE, "interrupted");
+        }
+    }
+
+    /** An admin API answer: HTTP status and JSON body. */
+    record Answer(int status, JsonNode body) {
+    }
+
     private static <T> T as(JsonNode node, Class<T> type) throws IOException {
         return JSON.treeToValue(node, type);
     }

@@ -1,4 +1,4 @@
-package dev.siteward.gateway.cli;
+package dev.siteward.gateway.authorization;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -35,19 +35,19 @@ import org.yaml.snakeyaml.resolver.Resolver;
  * @param created when the bundle was signed
  * @param expires the first instant at which the bundle is no longer valid
  */
-record PolicyBundleMetadata(long version, Instant created, Instant expires) {
+public record PolicyBundleMetadata(long version, Instant created, Instant expires) {
 
     /** The file name, directly in the bundle folder. */
-    static final String FILE_NAME = "siteward-bundle.yaml";
+    public static final String FILE_NAME = "siteward-bundle.yaml";
     /** The only format version written and read. */
-    static final int FORMAT = 1;
+    public static final int FORMAT = 1;
     /** Versions are positive and at most this, so they fit every JSON number reader. */
-    static final long MAX_VERSION = 9_007_199_254_740_991L;
+    public static final long MAX_VERSION = 9_007_199_254_740_991L;
 
     private static final Set<String> KEYS = Set.of("bundleFormat", "version", "created", "expires");
     private static final int MAX_BYTES = 4096;
 
-    PolicyBundleMetadata {
+    public PolicyBundleMetadata {
         if (version < 1 || version > MAX_VERSION) {
             throw new IllegalArgumentException("bundle version must be a positive integer up to " + MAX_VERSION
                     + ", got " + version);
@@ -60,12 +60,12 @@ record PolicyBundleMetadata(long version, Instant created, Instant expires) {
     }
 
     /** Returns true when the bundle may no longer be used at {@code now}. */
-    boolean expiredAt(Instant now) {
+    public boolean expiredAt(Instant now) {
         return !now.isBefore(expires);
     }
 
     /** Renders the file; times in UTC with second precision, quoted so that no YAML reader turns them into dates. */
-    String toYaml() {
+    public String toYaml() {
         return "# Siteward policy bundle metadata, written by 'siteward policy sign' and covered by bundle.sig.\n"
                 + "bundleFormat: " + FORMAT + "\n"
                 + "version: " + version + "\n"
@@ -78,7 +78,7 @@ record PolicyBundleMetadata(long version, Instant created, Instant expires) {
      *
      * @throws IllegalArgumentException naming the problem
      */
-    static PolicyBundleMetadata parse(byte[] yaml) {
+    public static PolicyBundleMetadata parse(byte[] yaml) {
         if (yaml.length > MAX_BYTES) {
             throw new IllegalArgumentException(FILE_NAME + " is larger than " + MAX_BYTES + " bytes");
         }
