@@ -12,7 +12,14 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.HexFormat;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Downloads a blob by its digest into {@code .downloads/<sha256>.part} with resume: a partial file left by an
@@ -24,15 +31,24 @@ import java.util.HexFormat;
 final class BlobDownloader {
 
     private static final int BUFFER = 1 << 16;
+    /** A body that delivers no byte for this long is abandoned (a transport failure; the next attempt resumes). */
+    static final Duration DEFAULT_STALL_TIMEOUT = Duration.ofSeconds(30);
+    private static final ScheduledExecutorService WATCHDOG = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "siteward-download-watchdog");
+        t.setDaemon(true);
+        return t;
+    });
 
     private final ModelGateway gateway;
     private final RetryPolicy retry;
     private final Path downloads;
+    private final Duration stallTimeout;
 
-    BlobDownloader(ModelGateway gateway, RetryPolicy retry, Path downloads) {
+    BlobDownloader(ModelGateway gateway, RetryPolicy retry, Path downloads, Duration stallTimeout) {
         this.gateway = gateway;
         this.retry = retry;
         this.downloads = downloads;
+        this.stallTimeout = stallTimeout;
     }
 
     /** Returns the path of the complete, digest-checked blob. */
@@ -81,9 +97,21 @@ final class BlobDownloader {
             out.position(pos);
             InputStream in = body.body();
             byte[] buf = new byte[BUFFER];
+            // the JDK client has no read timeout for a body: a watchdog interrupts a read that makes no progress
+            Thread reader = Thread.currentThread();
+            AtomicLong lastProgress = new AtomicLong(System.nanoTime());
+            AtomicBoolean stalled = new AtomicBoolean();
+            long tick = Math.max(10, Math.min(1000, stallTimeout.toMillis() / 4));
+            ScheduledFuture<?> watchdog = WATCHDOG.scheduleWithFixedDelay(() -> {
+                if (System.nanoTime() - lastProgress.get() > stallTimeout.toNanos() && stalled.compareAndSet(false,
+                        true)) {
+                    reader.interrupt();
+                }
+            }, tick, tick, TimeUnit.MILLISECONDS);
             try {
                 int n;
                 while ((n = in.read(buf)) >= 0) {
+                    lastProgress.set(System.nanoTime());
                     if (pos + n > blob.size()) {
                         out.close();
                         delete(part);
@@ -98,7 +126,13 @@ final class BlobDownloader {
             } catch (IOException e) {
                 out.force(false);
                 throw new DeviceException(Reason.UNREACHABLE, what + ": download interrupted at byte " + pos
-                        + " of " + blob.size() + " (" + e.getMessage() + "); it resumes from there", e);
+                        + " of " + blob.size() + " (" + (stalled.get() ? "no data for " + stallTimeout.toSeconds()
+                        + " s" : e.getMessage()) + "); it resumes from there", e);
+            } finally {
+                watchdog.cancel(false);
+                if (stalled.get()) {
+                    Thread.interrupted();
+                }
             }
             out.force(false);
             if (pos < blob.size()) {

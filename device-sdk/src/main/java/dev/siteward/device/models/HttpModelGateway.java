@@ -16,6 +16,8 @@ import java.util.regex.Pattern;
 /** The model routes on the gateway's device listener, over the device's mTLS client (pinned root, device key). */
 public final class HttpModelGateway implements ModelGateway {
 
+    private static final com.fasterxml.jackson.databind.ObjectMapper COMPACT =
+            new com.fasterxml.jackson.databind.ObjectMapper();
     private static final Pattern CONTENT_RANGE = Pattern.compile("bytes (\\d+)-(\\d+)/(\\d+|\\*)");
 
     private final DeviceHttpClient http;
@@ -85,7 +87,7 @@ public final class HttpModelGateway implements ModelGateway {
         n.put("snapshot", report.snapshot());
         byte[] body;
         try {
-            body = Json.MAPPER.writeValueAsBytes(n);
+            body = COMPACT.writeValueAsBytes(n);
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }

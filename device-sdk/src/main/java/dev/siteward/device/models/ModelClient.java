@@ -63,6 +63,7 @@ public final class ModelClient {
     private final RetryPolicy retry;
     private final Duration offlineAllowance;
     private ModelHealthCheck healthCheck = ModelHealthCheck.NONE;
+    private Duration stallTimeout = BlobDownloader.DEFAULT_STALL_TIMEOUT;
 
     /**
      * @param device           the enrolled device (id, trust domain, pinned root)
@@ -93,6 +94,15 @@ public final class ModelClient {
     /** The application's health check for newly installed models (default: none). */
     public ModelClient healthCheck(ModelHealthCheck check) {
         this.healthCheck = check;
+        return this;
+    }
+
+    /** How long a download may deliver no byte before it is abandoned and retried (default 30 s). */
+    public ModelClient stallTimeout(Duration timeout) {
+        if (timeout.isNegative() || timeout.isZero()) {
+            throw new IllegalArgumentException("the stall timeout must be positive");
+        }
+        this.stallTimeout = timeout;
         return this;
     }
 
@@ -228,7 +238,7 @@ public final class ModelClient {
             throw RefusalCode.MODEL_UNTRUSTED_PUBLISHER.refuse("no pinned publisher may sign " + name);
         }
         boolean singleFile = checkPaths(what, release.files());
-        BlobDownloader downloader = new BlobDownloader(gateway, retry, store.downloads());
+        BlobDownloader downloader = new BlobDownloader(gateway, retry, store.downloads(), stallTimeout);
         store.ensure();
         Path sigBlob = downloader.download(release.signature(), "the signature of " + what);
         byte[] bundle = read(sigBlob);
