@@ -584,6 +584,56 @@ class ModelClientTest {
         assertEquals(FetchResult.Outcome.INSTALLED, client.fetch("audio/keyword").outcome());
     }
 
+    int cli(java.io.StringWriter out, java.io.StringWriter err, String... args) {
+        List<String> all = new ArrayList<>(List.of(args));
+        all.add("--dir");
+        all.add(dir.path().toString());
+        return dev.siteward.device.cli.DeviceCommand.execute(all.toArray(new String[0]),
+                new java.io.PrintWriter(out, true), new java.io.PrintWriter(err, true));
+    }
+
+    @Test
+    void theCliInstallsAReleasedModelAndStatusShowsItsSlot() throws Exception {
+        serve(publish(1).entry(null));
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+
+        assertEquals(0, cli(out, err, "model", "fetch", NAME), err.toString());
+        assertTrue(out.toString().startsWith("installed " + NAME + " version 1 in slot a"), out.toString());
+        assertEquals(0, cli(out, err, "model", "fetch", NAME), "already current: " + err);
+
+        java.io.StringWriter json = new java.io.StringWriter();
+        assertEquals(0, cli(json, err, "model", "status", "--json"), err.toString());
+        var n = ReleaseSite.JSON.readTree(json.toString());
+        assertEquals(1, n.path("models").path(NAME).path("version").asLong(), json.toString());
+        assertEquals("a", n.path("models").path(NAME).path("active").asText());
+        assertEquals("fresh", n.path("freshness").asText());
+        assertEquals(metadataVersion, n.path("metadata").path("version").asLong());
+
+        java.io.StringWriter text = new java.io.StringWriter();
+        assertEquals(0, cli(text, err, "model", "status"));
+        assertTrue(text.toString().contains(NAME + ": version 1 (slot a"), text.toString());
+    }
+
+    @Test
+    void theCliExitsOneWithTheCodeWhenAReleaseIsRefusedAndTwoForABadName() throws Exception {
+        installVersion1();
+        serve(ReleaseSite.publish(server, tmp, NAME, 2, files(2), rogueSigner).entry(null));
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+
+        assertEquals(1, cli(out, err, "model", "fetch", NAME));
+        assertTrue(err.toString().trim().endsWith("[model.untrusted_publisher]"), err.toString());
+        assertEquals(1, err.toString().trim().lines().count(), "one line, no stack trace");
+
+        java.io.StringWriter err2 = new java.io.StringWriter();
+        assertEquals(2, cli(out, err2, "model", "fetch", "Vision/../x"));
+        assertEquals(1, err2.toString().trim().lines().count(), err2.toString());
+        java.io.StringWriter err3 = new java.io.StringWriter();
+        assertEquals(2, cli(out, err3, "model", "fetch", "audio/not-released"), err3.toString());
+        assertTrue(err3.toString().contains("[model.not_released]"), err3.toString());
+    }
+
     private static int blobRequests() {
         return (int) server.seen.stream().filter(s -> s.path().startsWith("/v1/models/blobs/")).count();
     }
