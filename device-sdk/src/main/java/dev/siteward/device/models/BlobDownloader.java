@@ -55,9 +55,10 @@ final class BlobDownloader {
     Path download(ReleaseMetadata.Blob blob, String what) throws DeviceException, ContentRefusedException {
         Path part = downloads.resolve(blob.sha256() + ".part");
         ContentRefusedException[] refused = new ContentRefusedException[1];
+        long[] lastCut = {-1};
         retry.run(() -> {
             try {
-                attempt(blob, part, what);
+                attempt(blob, part, what, lastCut);
                 return null;
             } catch (ContentRefusedException e) {
                 refused[0] = e;
@@ -75,7 +76,13 @@ final class BlobDownloader {
         return part;
     }
 
-    private void attempt(ReleaseMetadata.Blob blob, Path part, String what)
+    /**
+     * One attempt from where the partial file ends. {@code lastCut} holds the byte at which the previous attempt's
+     * body broke off (or -1): a body that breaks off again at the same byte, without a stall, is the gateway cutting
+     * the response short on purpose (a blob that no longer matches on its disk, docs/model-releases.md) rather than a
+     * flaky link, and is refused as a digest mismatch.
+     */
+    private void attempt(ReleaseMetadata.Blob blob, Path part, String what, long[] lastCut)
             throws DeviceException, ContentRefusedException {
         long have;
         try {
@@ -125,6 +132,13 @@ final class BlobDownloader {
                 }
             } catch (IOException e) {
                 out.force(false);
+                if (!stalled.get() && lastCut[0] == pos) {
+                    out.close();
+                    delete(part);
+                    throw refuse(what + ": the gateway cut the body off at byte " + pos + " of " + blob.size()
+                            + " again (a blob that changed on the gateway is never served whole)");
+                }
+                lastCut[0] = stalled.get() ? -1 : pos;
                 throw new DeviceException(Reason.UNREACHABLE, what + ": download interrupted at byte " + pos
                         + " of " + blob.size() + " (" + (stalled.get() ? "no data for " + stallTimeout.toSeconds()
                         + " s" : e.getMessage()) + "); it resumes from there", e);

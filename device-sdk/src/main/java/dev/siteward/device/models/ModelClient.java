@@ -259,7 +259,7 @@ public final class ModelClient {
             Files.createDirectory(staging);
             Path modelPath = staging;
             for (ReleaseMetadata.ReleasedFile f : release.files()) {
-                Path target = singleFile ? staging.resolve(singleFileName(name)) : staging.resolve(f.path());
+                Path target = singleFile ? staging.resolve(".single-file") : staging.resolve(f.path());
                 if (!target.normalize().startsWith(staging)) {
                     throw RefusalCode.MODEL_PATH_REFUSED.refuse(what + ": path " + f.path() + " leaves the model");
                 }
@@ -271,6 +271,13 @@ public final class ModelClient {
             VerificationResult result = verifier.verify(ModelLocation.of(modelPath), bundle);
             if (!result.verified()) {
                 throw refusal(what, result.failure().orElseThrow());
+            }
+            if (singleFile) {
+                // a single file is named after the signature's subject name, when that is a plain file name
+                String subject = result.modelName();
+                String fileName = pathProblem(subject) == null && !subject.contains("/")
+                        && !subject.startsWith(".") ? subject : singleFileName(name);
+                Files.move(modelPath, staging.resolve(fileName));
             }
             InstalledModels.ModelSlots slots = installed.model(name);
             String slot = slots.inactive();

@@ -41,6 +41,8 @@ final class FakeModelServer implements AutoCloseable {
     final Map<String, byte[]> blobs = new ConcurrentHashMap<>();
     /** Blob digests whose next answers are cut off after half the bytes (connection closed), counted down. */
     final Map<String, AtomicInteger> interruptions = new ConcurrentHashMap<>();
+    /** Blob digests served like a gateway whose file changed on disk: the last 1000 bytes are never sent. */
+    final java.util.Set<String> cutShort = ConcurrentHashMap.newKeySet();
     volatile String trust;
     volatile String metadata;
     private final HttpsServer server;
@@ -135,6 +137,12 @@ final class FakeModelServer implements AutoCloseable {
             out.flush();
             // the connection drops mid-body: the server closes it when a handler fails
             throw new IOException("simulated connection drop after " + length / 2 + " bytes");
+        }
+        if (cutShort.contains(sha)) {
+            int send = Math.max(0, all.length - 1000 - from);
+            out.write(all, from, send);
+            out.flush();
+            throw new IOException("simulated cut before the last 1000 bytes");
         }
         out.write(all, from, length);
         out.close();

@@ -515,6 +515,41 @@ class ModelClientTest {
     }
 
     @Test
+    void aBodyTheGatewayCutsShortAgainAtTheSamePlaceIsRefusedAsADigestMismatch() throws Exception {
+        Installed before = installVersion1();
+        ReleaseSite.Published v2 = publish(2);
+        String sha = ReleaseSite.sha256(v2.files().get("model.onnx"));
+        server.cutShort.add(sha);
+        try {
+            serve(v2.entry(null));
+            ContentRefusedException e = assertRefused(ContentRefusedException.class,
+                    RefusalCode.MODEL_DIGEST_MISMATCH, before);
+            assertTrue(e.getMessage().contains("cut the body off at byte 299000"), e.getMessage());
+            assertEquals(1, slept.size(), "one resume, then the refusal");
+        } finally {
+            server.cutShort.remove(sha);
+        }
+    }
+
+    @Test
+    void aSingleFileModelIsInstalledUnderItsSignedName() throws Exception {
+        Path file = tmp.resolve("detector.onnx");
+        byte[] bytes = files(7).get("model.onnx");
+        Files.write(file, bytes);
+        byte[] bundle = ModelSigner.withCertificateChain(visionSigner.privateKey(), visionSigner.chain().subList(0, 2))
+                .sign(dev.siteward.pki.modelsig.ModelLocation.of(file)).bundle();
+        server.blobs.put(ReleaseSite.sha256(bundle), bundle);
+        server.blobs.put(ReleaseSite.sha256(bytes), bytes);
+        serve(new ReleaseSite.Published(NAME, 7, ReleaseSite.sha256(bundle), bundle.length, Map.of(".", bytes))
+                .entry(null));
+
+        assertEquals(FetchResult.Outcome.INSTALLED, client.fetch(NAME).outcome());
+
+        assertArrayEquals(bytes, Files.readAllBytes(client.store().slotDir(NAME, "a").resolve("detector.onnx")));
+        assertArrayEquals(bytes, client.load(NAME).file("."));
+    }
+
+    @Test
     void anInterruptedDownloadResumesWithARangeRequest() throws Exception {
         installVersion1();
         ReleaseSite.Published v2 = publish(2);
