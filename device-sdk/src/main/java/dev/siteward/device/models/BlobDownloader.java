@@ -97,7 +97,19 @@ final class BlobDownloader {
         if (have == blob.size() && have > 0) {
             return;
         }
-        try (ModelGateway.BlobBody body = gateway.blob(blob.sha256(), have);
+        ModelGateway.BlobBody opened;
+        try {
+            opened = gateway.blob(blob.sha256(), have);
+        } catch (DeviceException e) {
+            if (e.gatewayCode().filter("model.blob_corrupt"::equals).isPresent()) {
+                // the gateway itself found that its copy no longer matches the digest
+                delete(part);
+                throw refuse(what + ": the gateway's copy of " + blob.sha256() + " no longer matches its digest ("
+                        + e.getMessage() + ")");
+            }
+            throw e;
+        }
+        try (ModelGateway.BlobBody body = opened;
              FileChannel out = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
             long pos = body.offset();
             out.truncate(pos);

@@ -43,6 +43,8 @@ final class FakeModelServer implements AutoCloseable {
     final Map<String, AtomicInteger> interruptions = new ConcurrentHashMap<>();
     /** Blob digests served like a gateway whose file changed on disk: the last 1000 bytes are never sent. */
     final java.util.Set<String> cutShort = ConcurrentHashMap.newKeySet();
+    /** Blob digests the gateway found changed on its disk: answered 500 model.blob_corrupt. */
+    final java.util.Set<String> corrupt = ConcurrentHashMap.newKeySet();
     volatile String trust;
     volatile String metadata;
     private final HttpsServer server;
@@ -114,6 +116,11 @@ final class FakeModelServer implements AutoCloseable {
     }
 
     private void blob(HttpExchange ex, String sha, String range) throws IOException {
+        if (corrupt.contains(sha)) {
+            reply(ex, 500, "application/json", "{\"code\":\"model.blob_corrupt\",\"message\":\"changed on disk\"}"
+                    .getBytes(StandardCharsets.US_ASCII));
+            return;
+        }
         byte[] all = blobs.get(sha);
         int from = 0;
         if (range != null) {

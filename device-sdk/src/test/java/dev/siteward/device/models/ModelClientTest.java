@@ -532,6 +532,21 @@ class ModelClientTest {
     }
 
     @Test
+    void aBlobTheGatewayReportsAsChangedOnItsDiskIsRefusedWithoutRetries() throws Exception {
+        Installed before = installVersion1();
+        ReleaseSite.Published v2 = publish(2);
+        String sha = ReleaseSite.sha256(v2.files().get("model.onnx"));
+        server.corrupt.add(sha);
+        try {
+            serve(v2.entry(null));
+            assertRefused(ContentRefusedException.class, RefusalCode.MODEL_DIGEST_MISMATCH, before);
+            assertEquals(0, slept.size(), "not retried");
+        } finally {
+            server.corrupt.remove(sha);
+        }
+    }
+
+    @Test
     void aSingleFileModelIsInstalledUnderItsSignedName() throws Exception {
         Path file = tmp.resolve("detector.onnx");
         byte[] bytes = files(7).get("model.onnx");
