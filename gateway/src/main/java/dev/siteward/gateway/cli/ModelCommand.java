@@ -317,7 +317,8 @@ public final class ModelCommand implements Runnable {
         @Option(names = "--channel", required = true, paramLabel = "C", description = "Channel, e.g. stable.")
         String channel;
 
-        @Option(names = "--classes", split = ",", paramLabel = "CLASS", description = "Device classes (comma-separated).")
+        @Option(names = "--classes", split = ",", paramLabel = "CLASS",
+                description = "Device classes (comma-separated).")
         List<String> classes = new ArrayList<>();
 
         @Override

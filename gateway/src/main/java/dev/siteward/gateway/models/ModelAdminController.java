@@ -44,9 +44,9 @@ public class ModelAdminController {
     }
 
     @Put(value = "/uploads/{id}/files{?path}", consumes = MediaType.APPLICATION_OCTET_STREAM)
-    public Map<String, Object> uploadFile(HttpRequest<?> request, @PathVariable String id, @Nullable @QueryValue String path,
-                                          @Body InputStream body) throws GatewayException, IOException,
-            ModelException {
+    public Map<String, Object> uploadFile(HttpRequest<?> request, @PathVariable String id,
+                                          @Nullable @QueryValue String path, @Body InputStream body)
+            throws GatewayException, IOException, ModelException {
         RequestContext.admin(request);
         try (InputStream in = body) {
             return repository.stageFile(id, path, in);

@@ -120,8 +120,9 @@ public class ModelDeviceController {
             partial = true;
         }
         InputStream body = new VerifyingBlobStream(file, first, last, size, sha256, () -> flagCorrupt(sha256));
-        MutableHttpResponse<InputStream> response = partial ? HttpResponse.<InputStream>status(HttpStatus.PARTIAL_CONTENT)
-                .body(body).header("Content-Range", "bytes " + first + "-" + last + "/" + size)
+        MutableHttpResponse<InputStream> response = partial
+                ? HttpResponse.<InputStream>status(HttpStatus.PARTIAL_CONTENT).body(body)
+                        .header("Content-Range", "bytes " + first + "-" + last + "/" + size)
                 : HttpResponse.ok(body);
         return response.contentType("application/octet-stream").contentLength(last - first + 1)
                 .header("ETag", etag).header("Accept-Ranges", "bytes").header("Cache-Control", "no-store");
@@ -163,8 +164,8 @@ public class ModelDeviceController {
     }
 
     /** Body of {@code POST /v1/models/reports}. */
-    public record Report(String model, Long version, String result, @Nullable String code, @Nullable String message,
-                         @Nullable String snapshot) {
+    public record Report(String model, @Nullable Long version, String result, @Nullable String code,
+                         @Nullable String message, @Nullable String snapshot) {
     }
 
     @Post("/reports")
@@ -174,8 +175,8 @@ public class ModelDeviceController {
         if (body == null || body.model() == null || !ModelNames.isValid(body.model())) {
             throw ModelException.badInput("model must be a model name");
         }
-        if (body.version() == null || body.version() < 0) {
-            throw ModelException.badInput("version must be a non-negative integer");
+        if (body.version() != null && body.version() < 0) {
+            throw ModelException.badInput("version must be a non-negative integer or null");
         }
         if (body.result() == null || !RESULTS.contains(body.result())) {
             throw ModelException.badInput("result must be one of " + new java.util.TreeSet<>(RESULTS));
@@ -191,7 +192,11 @@ public class ModelDeviceController {
                     + "result, code, message, snapshot, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
                 ps.setString(1, device);
                 ps.setString(2, body.model());
-                ps.setLong(3, body.version());
+                if (body.version() == null) {
+                    ps.setNull(3, java.sql.Types.BIGINT);
+                } else {
+                    ps.setLong(3, body.version());
+                }
                 ps.setString(4, body.result());
                 ps.setString(5, body.code());
                 String msg = body.message();

@@ -43,10 +43,10 @@ import java.util.regex.Pattern;
  * verified bytes for the gateway's own inference.
  *
  * <p>Publishing checks, in this order and before anything is stored: the name and version (greater than every
- * published version of that name, not withdrawn), the publisher trust for that name ({@link PublisherTrust#rootsForModel}),
- * the signature over exactly the staged files (every digest re-computed), {@code siteward-model.yaml} when present,
- * and that every {@code .onnx} file is self-contained. Only then are the files renamed into the blob store and the
- * rows written in one transaction.
+ * published version of that name, not withdrawn), the publisher trust for that name
+ * ({@link PublisherTrust#rootsForModel}), the signature over exactly the staged files (every digest re-computed),
+ * {@code siteward-model.yaml} when present, and that every {@code .onnx} file is self-contained. Only then are the
+ * files renamed into the blob store and the rows written in one transaction.
  */
 public final class ModelRepository {
 
@@ -563,7 +563,8 @@ public final class ModelRepository {
     }
 
     static Long lastVersion(Connection c, String name) throws SQLException {
-        try (PreparedStatement ps = c.prepareStatement("SELECT MAX(version) FROM model_versions WHERE model_name = ?")) {
+        try (PreparedStatement ps = c.prepareStatement("SELECT MAX(version) FROM model_versions "
+                + "WHERE model_name = ?")) {
             ps.setString(1, name);
             try (ResultSet rs = ps.executeQuery()) {
                 rs.next();
@@ -642,7 +643,7 @@ public final class ModelRepository {
      */
     public record VerifiedModel(String name, long version, String publisher, Map<String, byte[]> files,
                                 ModelSpec spec) {
-        /** The bytes of the ONNX entry file: the spec's entry, else the only {@code .onnx} file (or the single file). */
+        /** The bytes of the ONNX entry: the spec's entry, else the only {@code .onnx} file (or the single file). */
         public byte[] entry() {
             if (spec != null) {
                 return files.get(spec.entry());

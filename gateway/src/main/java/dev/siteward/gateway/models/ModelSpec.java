@@ -228,7 +228,8 @@ public record ModelSpec(String entry, List<Tensor> inputs, List<Tensor> outputs,
             out.put("std", numbers(p.get("std"), "preprocessing.std", true));
         }
         if (out.containsKey("mean") != out.containsKey("std")
-                || (out.containsKey("mean") && ((List<?>) out.get("mean")).size() != ((List<?>) out.get("std")).size())) {
+                || (out.containsKey("mean")
+                && ((List<?>) out.get("mean")).size() != ((List<?>) out.get("std")).size())) {
             throw invalid("'preprocessing': mean and std go together, with as many values each");
         }
         return Map.copyOf(out);

@@ -222,7 +222,8 @@ public final class ModelRepositoryBench {
         String json = "{\"upload\":\"" + id + "\",\"name\":\"" + name + "\",\"version\":" + version
                 + ",\"signature\":\"" + Base64.getEncoder().encodeToString(sig) + "\",\"singleFile\":false}";
         var r = client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(base + "publish"))
-                .header("Content-Type", "application/json").POST(java.net.http.HttpRequest.BodyPublishers.ofString(json))
+                .header("Content-Type", "application/json")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(json))
                 .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
         if (r.statusCode() != 200) {
             throw new IllegalStateException("publish: " + r.statusCode() + " " + r.body());
@@ -432,7 +433,8 @@ public final class ModelRepositoryBench {
             });
             Matcher m = ready.get(120, TimeUnit.SECONDS);
             if (m == null) {
-                throw new IllegalStateException("gateway did not start: " + Files.readString(dir.resolve("gateway.log")));
+                throw new IllegalStateException("gateway did not start: "
+                        + Files.readString(dir.resolve("gateway.log")));
             }
             Thread drain = new Thread(() -> {
                 try {
