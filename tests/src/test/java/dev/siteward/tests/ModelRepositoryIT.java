@@ -288,7 +288,7 @@ class ModelRepositoryIT {
 
     @Test
     @Order(4)
-    void reportsAreAcceptedAndBadOnesRefused() {
+    void reportsAreAcceptedAndBadOnesRefused() throws Exception {
         Result ok = curl("cam", "/v1/models/reports", "-H", "Content-Type: application/json", "--data",
                 "{\"model\":\"vision/counter\",\"version\":1,\"result\":\"installed\",\"code\":null,"
                         + "\"message\":\"slot b\",\"snapshot\":null}");
@@ -296,6 +296,16 @@ class ModelRepositoryIT {
         Result bad = curl("cam", "/v1/models/reports", "-H", "Content-Type: application/json", "--data",
                 "{\"model\":\"vision/counter\",\"version\":1,\"result\":\"maybe\"}");
         assertEquals("400", status(bad), bad.both());
+    }
+
+    @Test
+    @Order(4)
+    void bodiesOverOneMebibyteAreRefusedExceptOnTheUploadRoute() throws Exception {
+        Path big = work.resolve("big.json");
+        Files.write(big, new byte[(1 << 20) + 1]);
+        Result r = curl("cam", "/v1/models/reports", "-H", "Content-Type: application/json", "--data-binary",
+                "@" + big);
+        assertEquals("413", status(r), r.both());
     }
 
     @Test

@@ -57,6 +57,11 @@ abstract class ModelOperations implements AutoCloseable {
             RemoteOperations remote = RemoteOperations.connect(dataDir.path());
             return new Remote(remote.client(), remote.base());
         }
+        if (!dev.siteward.pki.ca.SiteCa.exists(dataDir.path())) {
+            lock.close();
+            throw CliException.badInput("no site CA in " + dataDir.path() + ": run 'siteward serve' or 'siteward ca "
+                    + "init' first");
+        }
         try {
             return new Local(dataDir.path(), lock);
         } catch (StoreException | IOException e) {
@@ -194,6 +199,7 @@ abstract class ModelOperations implements AutoCloseable {
                     send(HttpRequest.newBuilder(base.resolve("models/uploads/" + upload + "/files?path="
                                     + URLEncoder.encode(f, StandardCharsets.UTF_8).replace("+", "%20")))
                             .header("Content-Type", "application/octet-stream")
+                            .version(HttpClient.Version.HTTP_1_1)
                             .PUT(HttpRequest.BodyPublishers.ofFile(p)));
                 }
                 Map<String, Object> body = new LinkedHashMap<>();

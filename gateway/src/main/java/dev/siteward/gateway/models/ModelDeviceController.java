@@ -19,7 +19,6 @@ import io.micronaut.http.annotation.Post;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.PreparedStatement;
@@ -31,6 +30,8 @@ import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
+import reactor.core.publisher.Flux;
+import reactor.core.scheduler.Schedulers;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -119,13 +120,37 @@ public class ModelDeviceController {
             last = r[1];
             partial = true;
         }
-        InputStream body = new VerifyingBlobStream(file, first, last, size, sha256, () -> flagCorrupt(sha256));
-        MutableHttpResponse<InputStream> response = partial
-                ? HttpResponse.<InputStream>status(HttpStatus.PARTIAL_CONTENT).body(body)
+        VerifyingBlobStream stream = new VerifyingBlobStream(file, first, last, size, sha256,
+                () -> flagCorrupt(sha256));
+        // 256 KiB chunks read and hashed on the blocking pool, one at a time as the connection asks for them
+        Flux<byte[]> body = Flux.<byte[], VerifyingBlobStream>generate(() -> stream, (s, sink) -> {
+            try {
+                byte[] chunk = s.nextChunk();
+                if (chunk == null) {
+                    sink.complete();
+                } else {
+                    sink.next(chunk);
+                }
+            } catch (IOException e) {
+                LOG.warn("blob {} to {}: response cut short: {}", sha256, device, e.getMessage());
+                sink.error(e);
+            }
+            return s;
+        }, ModelDeviceController::closeQuietly).subscribeOn(Schedulers.boundedElastic());
+        MutableHttpResponse<Flux<byte[]>> response = partial
+                ? HttpResponse.<Flux<byte[]>>status(HttpStatus.PARTIAL_CONTENT).body(body)
                         .header("Content-Range", "bytes " + first + "-" + last + "/" + size)
                 : HttpResponse.ok(body);
         return response.contentType("application/octet-stream").contentLength(last - first + 1)
                 .header("ETag", etag).header("Accept-Ranges", "bytes").header("Cache-Control", "no-store");
+    }
+
+    private static void closeQuietly(VerifyingBlobStream s) {
+        try {
+            s.close();
+        } catch (IOException ignored) {
+            // read-only file
+        }
     }
 
     /** {@code [first, last]} for {@code bytes=N-}, {@code N-M} or {@code -S}, or null when not satisfiable. */

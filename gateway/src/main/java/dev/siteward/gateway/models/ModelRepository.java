@@ -256,10 +256,7 @@ public final class ModelRepository {
             rows.add(new Object[] {e.getKey(), size, e.getValue()});
         }
         for (Map.Entry<String, String> e : digests.entrySet()) {
-            Path p = singleFile ? modelRoot : modelRoot.resolve(e.getKey());
-            if (Files.exists(p)) {
-                blobs.commit(p, e.getValue());
-            }
+            blobs.commit(singleFile ? modelRoot : modelRoot.resolve(e.getKey()), e.getValue());
         }
         String sigSha = blobs.put(signature);
         Instant now = clock.instant();

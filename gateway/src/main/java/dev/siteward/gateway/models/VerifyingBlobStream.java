@@ -66,6 +66,26 @@ final class VerifyingBlobStream extends InputStream {
         return n;
     }
 
+    /**
+     * Returns the next chunk of the range (up to {@value #CHUNK} bytes; the last one only after the whole file was
+     * verified), or null at the end; throws when the file no longer matches.
+     */
+    byte[] nextChunk() throws IOException {
+        if (outPos < out.length) {
+            byte[] rest = java.util.Arrays.copyOfRange(out, outPos, out.length);
+            outPos = out.length;
+            return rest;
+        }
+        while (!done) {
+            fill();
+            if (out.length > 0) {
+                outPos = out.length;
+                return out;
+            }
+        }
+        return null;
+    }
+
     /** Produces the next chunk of the range (verified to the end of the file if it is the range's last). */
     private void fill() throws IOException {
         while (position < first) {
