@@ -62,6 +62,26 @@ public final class DeviceHttpClient {
     }
 
     /**
+     * Sends a request and returns the body as a stream when the answer is 2xx (the caller closes it); other answers
+     * become a {@link DeviceException}. For large downloads that must not be held in memory.
+     */
+    public HttpResponse<java.io.InputStream> stream(HttpRequest request) throws DeviceException {
+        crls.ensureLoaded();
+        return GatewayHttp.sendStreaming(http, request);
+    }
+
+    /** The gateway's CRLs this client checks the gateway's chain against (fetched over the pinned channel). */
+    public GatewayCrls crls() {
+        crls.ensureLoaded();
+        return crls;
+    }
+
+    /** A request builder for {@code path} on {@code base} with the SDK's request timeout. */
+    public static HttpRequest.Builder request(URI base, String path) {
+        return GatewayHttp.request(base, path);
+    }
+
+    /**
      * EST {@code simplereenroll} (RFC 7030 section 4.2.2) on the enrollment listener, authenticated by the current
      * certificate; returns the new chain as the gateway sent it (leaf first).
      */

@@ -77,10 +77,43 @@ final class GatewayHttp {
         if (status >= 200 && status < 300) {
             return response;
         }
+        throw failure(request, status, response.body(), response.headers());
+    }
+
+    /**
+     * Sends and returns the streaming response when it is 2xx (the caller closes the body); anything else becomes a
+     * {@link DeviceException} as in {@link #send}.
+     */
+    static HttpResponse<java.io.InputStream> sendStreaming(HttpClient client, HttpRequest request)
+            throws DeviceException {
+        HttpResponse<java.io.InputStream> response;
+        try {
+            response = client.send(request, HttpResponse.BodyHandlers.ofInputStream());
+        } catch (IOException e) {
+            throw classify(e, request.uri());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new DeviceException(Reason.UNREACHABLE, "interrupted while calling " + request.uri(), e);
+        }
+        int status = response.statusCode();
+        if (status >= 200 && status < 300) {
+            return response;
+        }
+        byte[] body;
+        try (java.io.InputStream in = response.body()) {
+            body = in.readNBytes(64 * 1024);
+        } catch (IOException e) {
+            body = new byte[0];
+        }
+        throw failure(request, status, body, response.headers());
+    }
+
+    private static DeviceException failure(HttpRequest request, int status, byte[] responseBody,
+            java.net.http.HttpHeaders headers) {
         String code = null;
         String message = null;
         try {
-            JsonNode body = JSON.readTree(response.body());
+            JsonNode body = JSON.readTree(responseBody);
             code = body.path("code").isTextual() ? body.path("code").asText() : null;
             message = body.path("message").isTextual() ? body.path("message").asText() : null;
         } catch (IOException | RuntimeException ignored) {
@@ -89,16 +122,16 @@ final class GatewayHttp {
         String what = request.method() + " " + request.uri().getPath() + ": gateway answered " + status
                 + (code == null ? "" : " " + code) + (message == null ? "" : " (" + message + ")");
         if (status == 401 || status == 403) {
-            throw new DeviceException(Reason.REFUSED, what, code, null, null);
+            return new DeviceException(Reason.REFUSED, what, code, null, null);
         }
         if (status == 429) {
-            Duration after = response.headers().firstValue("Retry-After").map(GatewayHttp::seconds).orElse(null);
-            throw new DeviceException(Reason.RATE_LIMITED, what, code, after, null);
+            Duration after = headers.firstValue("Retry-After").map(GatewayHttp::seconds).orElse(null);
+            return new DeviceException(Reason.RATE_LIMITED, what, code, after, null);
         }
         if (status >= 500) {
-            throw new DeviceException(Reason.UNREACHABLE, what, code, null, null);
+            return new DeviceException(Reason.UNREACHABLE, what, code, null, null);
         }
-        throw new DeviceException(Reason.REJECTED, what, code, null, null);
+        return new DeviceException(Reason.REJECTED, what, code, null, null);
     }
 
     static DeviceException classify(IOException e, URI uri) {

@@ -1,6 +1,7 @@
 package dev.siteward.device.cli;
 
 import dev.siteward.device.DeviceException;
+import dev.siteward.device.models.ModelSecurityException;
 import java.io.PrintWriter;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -13,10 +14,12 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "siteward-device", mixinStandardHelpOptions = true, versionProvider = DeviceCommand.Version.class,
         description = "Siteward device identity: enroll with a site gateway, renew, show status.",
-        subcommands = {EnrollCommand.class, RenewCommand.class, StatusCommand.class})
+        subcommands = {EnrollCommand.class, RenewCommand.class, StatusCommand.class, ModelCommand.class})
 public final class DeviceCommand implements Runnable {
 
     public static final int OK = 0;
+    /** A model release refused for a security reason (model fetch). */
+    public static final int REFUSED = 1;
     public static final int BAD_INPUT = 2;
     public static final int GATEWAY = 3;
     public static final int LOCAL = 4;
@@ -27,7 +30,7 @@ public final class DeviceCommand implements Runnable {
     @Override
     public void run() {
         throw new CommandLine.ParameterException(new CommandLine(this),
-                "a command is required (enroll, renew, status)");
+                "a command is required (enroll, renew, status, model)");
     }
 
     public static void main(String[] args) {
@@ -55,6 +58,9 @@ public final class DeviceCommand implements Runnable {
     }
 
     static int exitCode(Throwable ex) {
+        if (ex instanceof ModelSecurityException) {
+            return REFUSED;
+        }
         if (ex instanceof DeviceException d) {
             return switch (d.reason().kind()) {
                 case INPUT -> BAD_INPUT;
@@ -69,6 +75,9 @@ public final class DeviceCommand implements Runnable {
     }
 
     static String message(Throwable ex) {
+        if (ex instanceof ModelSecurityException m) {
+            return "refused: " + m.getMessage() + " [" + m.code().code() + "]";
+        }
         if (ex instanceof DeviceException d) {
             return d.getMessage() + " [" + d.reason().code() + "]";
         }

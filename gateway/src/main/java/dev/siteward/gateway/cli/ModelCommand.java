@@ -37,7 +37,9 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "model", mixinStandardHelpOptions = true,
         description = "Publisher keys and model signatures (OpenSSF model-signing v1.0).",
-        subcommands = {ModelCommand.Keygen.class, ModelCommand.Sign.class, ModelCommand.Verify.class})
+        subcommands = {ModelCommand.Keygen.class, ModelCommand.Sign.class, ModelCommand.Verify.class,
+                ModelCommand.Publish.class, ModelCommand.Release.class, ModelCommand.Withdraw.class,
+                ModelCommand.ListModels.class})
 public final class ModelCommand implements Runnable {
 
     static final String KEY_FILE = "publisher-key.pem";
@@ -51,7 +53,7 @@ public final class ModelCommand implements Runnable {
     @Override
     public void run() {
         throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                "a subcommand is required: keygen, sign or verify");
+                "a subcommand is required: keygen, sign, verify, publish, release, withdraw or list");
     }
 
     @Command(name = "keygen", mixinStandardHelpOptions = true,
@@ -244,6 +246,176 @@ public final class ModelCommand implements Runnable {
             throw CliException.badInput(what + " not found");
         } catch (IOException e) {
             throw CliException.badInput("cannot read " + what + ": " + e.getMessage());
+        }
+    }
+
+    @Command(name = "publish", mixinStandardHelpOptions = true,
+            description = {"Verify a signed model and store it in the gateway's release repository (releases nothing).",
+                    "Checks, before anything is stored: the version is greater than every published one, a trusted "
+                            + "publisher may sign NAME (siteward publisher add), the signature over every file, "
+                            + "siteward-model.yaml if present, and that every .onnx file is self-contained.",
+                    "Works on the data dir while the gateway is stopped, else through its admin API (files are "
+                            + "streamed). Exit 1 with the check's code when refused, 2 for bad input."})
+    static final class Publish implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Mixin
+        DataDir dataDir;
+
+        @Parameters(index = "0", paramLabel = "MODEL_PATH", description = "The model folder or file.")
+        Path model;
+
+        @Option(names = "--signature", required = true, paramLabel = "FILE", description = "The signature (model.sig).")
+        Path signature;
+
+        @Option(names = "--name", required = true, paramLabel = "NAME", description = "Model name, team/name.")
+        String name;
+
+        @Option(names = "--version", required = true, paramLabel = "N", description = "Model version (integer).")
+        long version;
+
+        @Override
+        public Integer call() throws Exception {
+            if (!dev.siteward.pki.modelsig.ModelNames.isValid(name)) {
+                throw CliException.badInput("invalid --name '" + name + "': expected team/name, each part "
+                        + "[a-z0-9][a-z0-9._-]*");
+            }
+            if (version < 0) {
+                throw CliException.badInput("invalid --version " + version + ": expected a non-negative integer");
+            }
+            byte[] bundle = readSignature(signature);
+            try (ModelOperations ops = ModelOperations.open(dataDir)) {
+                var r = ops.publish(model, signature, bundle, name, version);
+                spec.commandLine().getOut().println("published " + name + " version " + version + ": "
+                        + r.path("files").asLong() + " files, " + r.path("bytes").asLong() + " bytes, publisher "
+                        + r.path("publisher").asText());
+            } catch (NoSuchFileException e) {
+                throw CliException.badInput("model " + model + " not found");
+            } catch (IOException e) {
+                throw CliException.badInput("cannot read model " + model + ": " + e.getMessage());
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "release", mixinStandardHelpOptions = true,
+            description = {"Point a channel at a published version, for devices whose 'channel' label is C (no "
+                    + "label: stable) and whose 'class' label is listed (--classes; default every class).",
+                    "A version lower than the channel's current one is a rollback: devices are told to go back."})
+    static final class Release implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Mixin
+        DataDir dataDir;
+
+        @Parameters(index = "0", paramLabel = "NAME", description = "Model name.")
+        String name;
+
+        @Option(names = "--version", required = true, paramLabel = "N", description = "Published version.")
+        long version;
+
+        @Option(names = "--channel", required = true, paramLabel = "C", description = "Channel, e.g. stable.")
+        String channel;
+
+        @Option(names = "--classes", split = ",", paramLabel = "CLASS",
+                description = "Device classes (comma-separated).")
+        List<String> classes = new ArrayList<>();
+
+        @Override
+        public Integer call() throws Exception {
+            try (ModelOperations ops = ModelOperations.open(dataDir)) {
+                var r = ops.release(name, version, channel, classes);
+                String rb = r.path("rollbackFrom").isNull() || r.path("rollbackFrom").isMissingNode() ? ""
+                        : " (rollback from " + r.path("rollbackFrom").asLong() + ")";
+                spec.commandLine().getOut().println("released " + name + " version " + version + " on channel "
+                        + channel + " for " + (classes.isEmpty() ? "every class" : "classes "
+                        + String.join(",", classes)) + rb);
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "withdraw", mixinStandardHelpOptions = true,
+            description = {"Store a publisher's signed withdrawal: the withdrawn versions can no longer be released, "
+                    + "devices refuse them, and a channel whose release is withdrawn falls back to the highest "
+                    + "version below it that is not."})
+    static final class Withdraw implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Mixin
+        DataDir dataDir;
+
+        @Option(names = "--signature", required = true, paramLabel = "FILE",
+                description = "The signed withdrawal (a Sigstore bundle).")
+        Path signature;
+
+        @Override
+        public Integer call() throws Exception {
+            byte[] bundle = readSignature(signature);
+            try (ModelOperations ops = ModelOperations.open(dataDir)) {
+                var r = ops.withdraw(bundle);
+                long below = r.path("withdrawnBelow").asLong(-1);
+                spec.commandLine().getOut().println("withdrawn " + r.path("model").asText() + ": "
+                        + (below >= 0 ? "versions below " + below : "") + (below >= 0
+                        && r.path("withdrawnVersions").size() > 0 ? " and " : "")
+                        + (r.path("withdrawnVersions").size() > 0 ? "versions " + r.path("withdrawnVersions") : "")
+                        + " (publisher " + r.path("publisher").asText() + ")");
+            }
+            return 0;
+        }
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true,
+            description = "List the repository's models, versions and releases.")
+    static final class ListModels implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Mixin
+        DataDir dataDir;
+
+        @Option(names = "--json", description = "Print JSON.")
+        boolean json;
+
+        @Override
+        public Integer call() throws Exception {
+            try (ModelOperations ops = ModelOperations.open(dataDir)) {
+                var r = ops.list();
+                PrintWriter o = spec.commandLine().getOut();
+                if (json) {
+                    o.println(ModelOperations.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(r));
+                    return 0;
+                }
+                if (r.size() == 0) {
+                    o.println("no models published");
+                }
+                for (var m : r) {
+                    o.println(m.path("name").asText());
+                    for (var v : m.path("versions")) {
+                        long bytes = 0;
+                        for (var f : v.path("files")) {
+                            bytes += f.path("size").asLong();
+                        }
+                        o.println("  version " + v.path("version").asLong() + "  files=" + v.path("files").size()
+                                + "  bytes=" + bytes + "  publisher=" + v.path("publisher").asText()
+                                + "  published=" + v.path("publishedAt").asText()
+                                + (v.path("withdrawn").asBoolean() ? "  WITHDRAWN" : ""));
+                    }
+                    for (var rel : m.path("releases")) {
+                        o.println("  release channel=" + rel.path("channel").asText() + "  version="
+                                + rel.path("version").asLong() + "  classes="
+                                + (rel.path("classes").size() == 0 ? "*" : join(rel.path("classes")))
+                                + (rel.path("rollbackFrom").isNull() ? "" : "  rollbackFrom="
+                                + rel.path("rollbackFrom").asLong()));
+                    }
+                }
+            }
+            return 0;
+        }
+
+        private static String join(com.fasterxml.jackson.databind.JsonNode array) {
+            List<String> out = new ArrayList<>();
+            array.forEach(n -> out.add(n.asText()));
+            return String.join(",", out);
         }
     }
 }

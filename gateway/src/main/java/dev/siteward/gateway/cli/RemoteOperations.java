@@ -305,6 +305,16 @@ final class RemoteOperations implements GatewayOperations {
         return call("GET", "crl" + (root ? "?root=true" : ""), null).get("pem").asText();
     }
 
+    /** The mTLS client with the admin credential (for other command families' admin routes). */
+    HttpClient client() {
+        return client;
+    }
+
+    /** The admin API's base URI, {@code .../v1/admin/}. */
+    URI base() {
+        return base;
+    }
+
     @Override
     public void close() {
         // java.net.http.HttpClient (Java 17) holds no resources that need closing
