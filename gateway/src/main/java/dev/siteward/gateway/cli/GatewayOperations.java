@@ -49,6 +49,9 @@ interface GatewayOperations extends AutoCloseable {
 
     dev.siteward.gateway.time.TimeGuard.Status acceptTime() throws Exception;
 
+    /** Writes an encrypted backup of the data dir to {@code file} (which the caller then verifies and renames). */
+    void backup(java.nio.file.Path file, char[] passphrase) throws Exception;
+
     @Override
     void close();
 

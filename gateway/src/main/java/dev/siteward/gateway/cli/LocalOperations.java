@@ -188,6 +188,13 @@ final class LocalOperations implements GatewayOperations {
         return timeStatus();
     }
 
+    @Override
+    public void backup(java.nio.file.Path file, char[] passphrase) throws Exception {
+        try (java.io.OutputStream out = java.nio.file.Files.newOutputStream(file)) {
+            new dev.siteward.gateway.backup.BackupService(dataDir, store, ca, clock).backup(out, passphrase);
+        }
+    }
+
     /** Refuses to issue or hand out expiring credentials on a clock behind the gateway's recorded time. */
     private void requireTrustedClock() throws Exception {
         TimeRecord r = TimeRecord.read(dataDir);

@@ -11,7 +11,7 @@ import picocli.CommandLine.Option;
         description = "Siteward gateway: site PKI, device identities, signed models, policies.",
         subcommands = {CaCommand.class, ServeCommand.class, TokenCommand.class, DeviceCommand.class,
                 ModelCommand.class, PolicyCommand.class, AdminCommand.class,
-                StatusCommand.class, TimeCommand.class})
+                StatusCommand.class, TimeCommand.class, BackupCommand.class, RestoreCommand.class})
 public final class SitewardCommand implements Runnable {
 
     @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT,
