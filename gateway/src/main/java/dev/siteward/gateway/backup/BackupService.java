@@ -94,10 +94,18 @@ public final class BackupService {
             Map<String, Path> sources = new HashMap<>();
             entries.add(entry(DB_ARCHIVE, dbZip, true));
             sources.put(DB_ARCHIVE, dbZip);
+            // every file is copied first and the archive made from the copies, so files that change meanwhile (the
+            // CA journal during enrollments) are taken once, as a prefix that their readers accept, and the digests
+            // match what is archived; the journal is copied after the database snapshot, so it holds every
+            // certificate the snapshot knows
+            Path copies = staging.resolve("files");
             for (Path f : files(dataDir)) {
                 String rel = relative(dataDir, f);
-                entries.add(entry(rel, f, secret(f)));
-                sources.put(rel, f);
+                Path copy = copies.resolve(rel);
+                Files.createDirectories(copy.getParent());
+                Files.copy(f, copy, StandardCopyOption.COPY_ATTRIBUTES);
+                entries.add(entry(rel, copy, secret(f)));
+                sources.put(rel, copy);
             }
             TimeRecord time = TimeRecord.read(dataDir);
             BackupManifest manifest = new BackupManifest(BackupManifest.FORMAT, clock.instant(), ca.trustDomain(),
@@ -115,7 +123,7 @@ public final class BackupService {
                     try (InputStream in = Files.newInputStream(sources.get(e.path()))) {
                         long copied = in.transferTo(data);
                         if (copied != e.size()) {
-                            throw new IOException(e.path() + " changed while it was backed up; run the backup again");
+                            throw new IOException(e.path() + " changed while it was archived");
                         }
                     }
                 }
