@@ -32,7 +32,6 @@ import java.sql.PreparedStatement;
 import java.sql.Statement;
 import java.sql.Timestamp;
 import java.time.Clock;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -356,7 +355,8 @@ public final class BackupService {
             public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
                 String rel = relative(root, file);
                 String name = file.getFileName().toString();
-                if (attrs.isRegularFile() && !SKIPPED.contains(rel) && !(name.startsWith(".") && name.endsWith(".tmp"))) {
+                boolean temp = name.startsWith(".") && name.endsWith(".tmp");
+                if (attrs.isRegularFile() && !SKIPPED.contains(rel) && !temp) {
                     out.add(file);
                 }
                 return FileVisitResult.CONTINUE;
