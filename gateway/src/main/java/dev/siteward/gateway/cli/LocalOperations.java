@@ -197,6 +197,11 @@ final class LocalOperations implements GatewayOperations {
 
     /** Refuses to issue or hand out expiring credentials on a clock behind the gateway's recorded time. */
     private void requireTrustedClock() throws Exception {
+        requireTrustedClock(dataDir, clock);
+    }
+
+    /** Exit 1 when the clock is behind the time the data dir's gateway recorded (trusted time). */
+    static void requireTrustedClock(Path dataDir, Clock clock) throws java.io.IOException {
         TimeRecord r = TimeRecord.read(dataDir);
         if (r != null) {
             try {
