@@ -61,6 +61,15 @@ class TrustedTimeIT {
         Result token = siteward(data, "token", "create", "--device-id", "pump-1");
         assertEquals(1, token.exitCode(), token.both());
         assertTrue(token.stderr().contains("earlier than the latest time"), token.stderr());
+        Tools.require("openssl", "openssl");
+        Path csr = work.resolve("svc.csr");
+        Result req = Processes.run(work, Map.of(), List.of("openssl", "req", "-new", "-newkey", "ec", "-pkeyopt",
+                "ec_paramgen_curve:P-256", "-nodes", "-keyout", work.resolve("svc.key").toString(), "-subj",
+                "/CN=svc-1", "-out", csr.toString()));
+        assertEquals(0, req.exitCode(), req.both());
+        Result issue = siteward(data, "ca", "issue", "--csr", csr.toString(), "--profile", "service", "--name",
+                "svc-1");
+        assertEquals(1, issue.exitCode(), "no issuance on a clock set back: " + issue.both());
         Result show = siteward(data, "time", "show");
         assertEquals(1, show.exitCode(), show.both());
 

@@ -94,6 +94,8 @@ public final class AdminRouteTable {
         r.add(rule(Methods.WRITE, "/v1/admin/mqtt/**", AdminRole.SECURITY));
         r.add(new Rule(Methods.READ, "/v1/admin/mqtt/**", EVERY_ROLE));
         r.add(new Rule(Methods.READ, "/v1/admin/status/**", EVERY_ROLE));
+        // a backup holds everything the site has: the bootstrap admin's alone
+        r.add(rule(Methods.ANY, "/v1/admin/backup/**", AdminRole.BOOTSTRAP));
         // the trusted clock: accepting a clock earlier than the last recorded time is security's
         r.add(rule(Methods.WRITE, "/v1/admin/time/**", AdminRole.SECURITY));
         r.add(new Rule(Methods.READ, "/v1/admin/time/**", EVERY_ROLE));

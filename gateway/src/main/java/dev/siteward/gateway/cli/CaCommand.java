@@ -330,6 +330,7 @@ public final class CaCommand implements Runnable {
                 }
             } else {
                 try (lock; SiteCa ca = SiteCa.open(dataDir.path(), keys.secrets(), Clock.systemUTC())) {
+                    LocalOperations.requireTrustedClock(dataDir.path(), Clock.systemUTC());
                     IssuedCertificate issued = ca.issue(new IssueRequest(der, profile, name, dns, ips, duration,
                             role));
                     pem = PemCodec.certificates(List.of(issued.certificate(), issued.caChain().get(0)));

@@ -57,6 +57,9 @@ interface GatewayOperations extends AutoCloseable {
     /** Writes the audit records from {@code since} on, with their checkpoints and head, as NDJSON. */
     long exportAudit(Instant since, OutputStream out) throws Exception;
 
+    /** Writes an encrypted backup of the data dir to {@code file} (which the caller then verifies and renames). */
+    void backup(java.nio.file.Path file, char[] passphrase) throws Exception;
+
     @Override
     void close();
 

@@ -211,8 +211,20 @@ final class LocalOperations implements GatewayOperations {
         return timeStatus();
     }
 
+    @Override
+    public void backup(java.nio.file.Path file, char[] passphrase) throws Exception {
+        try (java.io.OutputStream out = java.nio.file.Files.newOutputStream(file)) {
+            new dev.siteward.gateway.backup.BackupService(dataDir, store, ca, clock).backup(out, passphrase);
+        }
+    }
+
     /** Refuses to issue or hand out expiring credentials on a clock behind the gateway's recorded time. */
     private void requireTrustedClock() throws Exception {
+        requireTrustedClock(dataDir, clock);
+    }
+
+    /** Exit 1 when the clock is behind the time the data dir's gateway recorded (trusted time). */
+    static void requireTrustedClock(Path dataDir, Clock clock) throws java.io.IOException {
         TimeRecord r = TimeRecord.read(dataDir);
         if (r != null) {
             try {

@@ -281,6 +281,30 @@ final class RemoteOperations implements GatewayOperations {
         }
     }
 
+    @Override
+    public void backup(Path file, char[] passphrase) throws IOException {
+        try {
+            HttpRequest request = HttpRequest.newBuilder(base.resolve("backup")).timeout(Duration.ofHours(2))
+                    .header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(Map.of("passphrase",
+                            new String(passphrase))))).build();
+            HttpResponse<Path> r = client.send(request, HttpResponse.BodyHandlers.ofFile(file));
+            if (r.statusCode() >= 400) {
+                JsonNode node = JSON.readTree(Files.readString(file));
+                Files.deleteIfExists(file);
+                throw new CliException(r.statusCode() == 403 ? CliException.UNREACHABLE : r.statusCode() >= 500
+                        ? CliException.INTERNAL : CliException.BAD_INPUT, node.path("message")
+                        .asText("gateway answered " + r.statusCode()));
+            }
+        } catch (ConnectException e) {
+            throw new CliException(CliException.UNREACHABLE, "the gateway holding the data dir does not answer at "
+                    + base);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CliException(CliException.UNREACHABLE, "interrupted");
+        }
+    }
+
     /** Issues a certificate through the admin API; returns the PEM chain, leaf first. */
     String issue(byte[] csrDer, dev.siteward.pki.CertificateProfile profile, String name, List<String> dns,
                  List<String> ips, String ttl, String role) {

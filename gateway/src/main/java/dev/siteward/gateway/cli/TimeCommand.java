@@ -22,7 +22,8 @@ public final class TimeCommand implements Runnable {
 
     @Override
     public void run() {
-        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "a subcommand is required: show or accept");
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                "a subcommand is required: show or accept");
     }
 
     abstract static class Base implements Callable<Integer> {
