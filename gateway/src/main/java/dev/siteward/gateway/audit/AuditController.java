@@ -13,8 +13,14 @@ import io.micronaut.http.annotation.Get;
 import io.micronaut.http.annotation.QueryValue;
 import io.micronaut.scheduling.TaskExecutors;
 import io.micronaut.scheduling.annotation.ExecuteOn;
-import java.io.ByteArrayOutputStream;
+import io.micronaut.http.server.types.files.StreamedFile;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
@@ -61,7 +67,7 @@ public class AuditController {
     }
 
     @Get(value = "/export{?since}", produces = "application/x-ndjson")
-    public HttpResponse<byte[]> export(HttpRequest<?> request, @Nullable @QueryValue String since)
+    public HttpResponse<StreamedFile> export(HttpRequest<?> request, @Nullable @QueryValue String since)
             throws GatewayException, StoreException {
         RequestContext.admin(request);
         if (since == null || since.isBlank()) {
@@ -74,13 +80,28 @@ public class AuditController {
             throw new GatewayException(Reason.BAD_REQUEST, "since must be an ISO-8601 instant such as "
                     + "2026-01-15T10:00:00Z");
         }
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        // spooled to a private temporary file (any size, little memory), unlinked while the answer streams from it
+        Path spool = null;
         try {
-            long n = audit.export(from, out);
-            return HttpResponse.ok(out.toByteArray()).contentType(MediaType.of("application/x-ndjson"))
+            spool = Files.createTempFile("siteward-audit-export", ".ndjson",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            long n;
+            try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(spool))) {
+                n = audit.export(from, out);
+            }
+            InputStream in = Files.newInputStream(spool);
+            return HttpResponse.ok(new StreamedFile(in, MediaType.of("application/x-ndjson")))
                     .header(RECORDS_HEADER, Long.toString(n));
         } catch (IOException e) {
             throw new GatewayException(Reason.INTERNAL, "cannot export the audit log: " + e.getMessage(), e);
+        } finally {
+            if (spool != null) {
+                try {
+                    Files.deleteIfExists(spool);
+                } catch (IOException ignored) {
+                    // a leftover private temp file is removed with the temp dir
+                }
+            }
         }
     }
 }
