@@ -105,6 +105,24 @@ class MosquittoIT {
     }
 
     @Test
+    void mosquittoConfigRefusesBadInputWithOneLineAndWaitsForTheGatewayToStop() throws Exception {
+        Path other = work.resolve("never-written");
+        Result badPort = Processes.run(work, Map.of(), Processes.siteward("mqtt", "mosquitto-config", "--data-dir",
+                data.toString(), "--out", other.toString(), "--port", "70000"));
+        assertEquals(2, badPort.exitCode(), badPort.both());
+        assertTrue(badPort.stderr().strip().lines().count() == 1 && badPort.stderr().contains("--port"),
+                badPort.stderr());
+        Result badName = Processes.run(work, Map.of(), Processes.siteward("mqtt", "mosquitto-config", "--data-dir",
+                data.toString(), "--out", other.toString(), "--service-name", "Not Valid"));
+        assertEquals(2, badName.exitCode(), badName.both());
+        // the running gateway holds the data dir: the broker's certificate is issued only with the gateway stopped
+        Result running = Processes.run(work, Map.of(), Processes.siteward("mqtt", "mosquitto-config", "--data-dir",
+                data.toString(), "--out", other.toString()));
+        assertEquals(3, running.exitCode(), running.both());
+        assertTrue(!Files.exists(other), "nothing written");
+    }
+
+    @Test
     void aDevicePublishesAndReadsInItsOwnPrefixWithMosquittosClients() throws Exception {
         Path pem = MqttDevices.pemFiles(alpha, work);
         Result pub = Processes.run(work, Map.of(), tool("mosquitto_pub", pem, "flow-alpha", "-q", "1", "-r", "-t",
