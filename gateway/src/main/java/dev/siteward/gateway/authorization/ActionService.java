@@ -56,8 +56,17 @@ public final class ActionService {
     private final DeviceRegistry devices;
     private final CertificateRegistry certificates;
 
+    private final dev.siteward.gateway.audit.AuditTrail audit;
+
     public ActionService(PolicyService policies, DecisionLog log, GrantIssuer grants, DeviceRegistry devices,
                          CertificateRegistry certificates) {
+        this(policies, log, grants, devices, certificates, dev.siteward.gateway.audit.AuditTrail.NONE);
+    }
+
+    /** As above, with every decision also written to {@code audit} (the audit log) after the decision log. */
+    public ActionService(PolicyService policies, DecisionLog log, GrantIssuer grants, DeviceRegistry devices,
+                         CertificateRegistry certificates, dev.siteward.gateway.audit.AuditTrail audit) {
+        this.audit = audit;
         this.policies = policies;
         this.log = log;
         this.grants = grants;
@@ -157,6 +166,13 @@ public final class ActionService {
             // an unrecorded decision must not take effect: no grant leaves the gateway
             throw new GatewayException(Reason.UNAVAILABLE, "the decision could not be recorded; retry later", e);
         }
+        audit.record(dev.siteward.gateway.audit.AuditEvent.of(dev.siteward.gateway.audit.AuditEvent.ACTION_DECISION)
+                .actor(caller.toString()).subject("action/" + request.action())
+                .detail("decision", id).detail("effect", d.effect().yamlName())
+                .detail("resource", request.resource() == null ? null : request.resource().id())
+                .detail("rules", d.ruleIds()).detail("bundleVersion", ev.bundleVersion())
+                .detail("bundleDigest", ev.bundleDigest()).detail("dryRun", dryRun)
+                .detail("grant", grantId).build());
     }
 
     private Subject callerSubject(SpiffeId caller, X509Certificate cert) throws GatewayException, StoreException {

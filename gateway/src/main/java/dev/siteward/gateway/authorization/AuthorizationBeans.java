@@ -28,10 +28,13 @@ import java.time.Duration;
 public class AuthorizationBeans {
 
     @Context
-    PolicyService policyService(SitewardConfiguration config, Clock clock) {
+    PolicyService policyService(SitewardConfiguration config, Clock clock,
+                                dev.siteward.gateway.audit.AuditTrail audit) {
         Path dataDir = dataDir(config);
         try {
-            return new PolicyService(dataDir, policyRoots(dataDir), clock);
+            PolicyService service = new PolicyService(dataDir, policyRoots(dataDir), clock);
+            service.auditTo(audit);
+            return service;
         } catch (IOException e) {
             throw new ConfigurationException("cannot open the policy state: " + e.getMessage(), e);
         }
@@ -67,8 +70,8 @@ public class AuthorizationBeans {
 
     @Singleton
     ActionService actionService(PolicyService policies, DecisionLog log, GrantIssuer grants, DeviceRegistry devices,
-                                SiteCa ca) {
-        return new ActionService(policies, log, grants, devices, ca.registry());
+                                SiteCa ca, dev.siteward.gateway.audit.AuditTrail audit) {
+        return new ActionService(policies, log, grants, devices, ca.registry(), audit);
     }
 
     @Singleton

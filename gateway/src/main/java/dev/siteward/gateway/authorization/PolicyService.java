@@ -95,6 +95,7 @@ public final class PolicyService {
     private volatile Active active;
     private volatile String siteMode;
     private volatile Rejection lastRejection;
+    private volatile dev.siteward.gateway.audit.AuditTrail audit = dev.siteward.gateway.audit.AuditTrail.NONE;
 
     /**
      * Opens the policy state of {@code dataDir}: the active bundle is re-verified (signature, files, trust) and
@@ -140,6 +141,11 @@ public final class PolicyService {
         }
     }
 
+    /** Records every installed and refused bundle, and site mode changes, in {@code trail} (the audit log). */
+    public void auditTo(dev.siteward.gateway.audit.AuditTrail trail) {
+        this.audit = trail;
+    }
+
     /** Installs the bundle folder at {@code folder}; see {@link #install(PolicyBundles.BundleFiles, String)}. */
     public BundleState install(Path folder) throws BundleException {
         return install(PolicyBundles.read(folder), folder.getFileName().toString());
@@ -155,10 +161,19 @@ public final class PolicyService {
         try {
             BundleState s = doInstall(bundle);
             LOG.info("policy bundle {} version {} ({}) activated from {}", s.name(), s.version(), s.digest(), source);
+            audit.record(dev.siteward.gateway.audit.AuditEvent.of(dev.siteward.gateway.audit.AuditEvent.POLICY_BUNDLE)
+                    .actor(dev.siteward.gateway.audit.AuditActor.current()).subject("policy/" + s.name())
+                    .detail("action", "activate").detail("version", s.version()).detail("digest", s.digest())
+                    .detail("publisher", s.signer()).detail("expires", String.valueOf(s.expires()))
+                    .detail("source", source).build());
             return s;
         } catch (BundleException e) {
             lastRejection = new Rejection(clock.instant(), source, e.code(), e.getMessage());
             LOG.warn("policy bundle from {} refused: {}", source, e.toString());
+            audit.record(dev.siteward.gateway.audit.AuditEvent.of(dev.siteward.gateway.audit.AuditEvent.POLICY_BUNDLE)
+                    .actor(dev.siteward.gateway.audit.AuditActor.current()).subject("policy")
+                    .detail("action", "refuse").detail("code", e.code()).detail("message", e.getMessage())
+                    .detail("source", source).build());
             throw e;
         }
     }
@@ -312,6 +327,9 @@ public final class PolicyService {
                 .writeValueAsBytes(n), false);
         LOG.info("site mode set to {} by {}", mode, by);
         siteMode = mode;
+        audit.record(dev.siteward.gateway.audit.AuditEvent.of(dev.siteward.gateway.audit.AuditEvent.POLICY_BUNDLE)
+                .actor(dev.siteward.gateway.audit.AuditActor.current()).subject("policy/site-mode")
+                .detail("action", "site_mode").detail("mode", mode).detail("setBy", by).build());
     }
 
     private String readMode() throws IOException {

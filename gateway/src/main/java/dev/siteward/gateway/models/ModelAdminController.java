@@ -1,6 +1,9 @@
 package dev.siteward.gateway.models;
 
 import dev.siteward.gateway.GatewayException;
+import dev.siteward.gateway.audit.AuditActor;
+import dev.siteward.gateway.audit.AuditEvent;
+import dev.siteward.gateway.audit.AuditTrail;
 import dev.siteward.gateway.server.RequestContext;
 import dev.siteward.gateway.store.StoreException;
 import io.micronaut.core.annotation.Nullable;
@@ -32,9 +35,11 @@ import java.util.Map;
 public class ModelAdminController {
 
     private final ModelRepository repository;
+    private final AuditTrail audit;
 
-    public ModelAdminController(ModelRepository repository) {
+    public ModelAdminController(ModelRepository repository, AuditTrail audit) {
         this.repository = repository;
+        this.audit = audit;
     }
 
     @Post("/uploads")
@@ -73,8 +78,14 @@ public class ModelAdminController {
                 || body.signature() == null) {
             throw ModelException.badInput("upload, name, version and signature are required");
         }
-        return repository.publish(body.upload(), Boolean.TRUE.equals(body.singleFile()), body.name(), body.version(),
-                decode(body.signature()));
+        ModelRepository.Published published = repository.publish(body.upload(),
+                Boolean.TRUE.equals(body.singleFile()), body.name(), body.version(), decode(body.signature()));
+        audit.record(AuditEvent.of(AuditEvent.MODEL_PUBLISH).actor(AuditActor.current())
+                .subject("model/" + published.name()).detail("action", "publish")
+                .detail("version", published.version()).detail("publisher", published.publisher())
+                .detail("files", published.files()).detail("bytes", published.bytes())
+                .detail("signatureSha256", published.signatureSha256()).build());
+        return published;
     }
 
     /** Body of {@code POST /v1/admin/models/release}. */
@@ -88,7 +99,14 @@ public class ModelAdminController {
         if (body == null || body.name() == null || body.version() == null || body.channel() == null) {
             throw ModelException.badInput("name, version and channel are required");
         }
-        return repository.release(body.name(), body.version(), body.channel(), body.classes());
+        ModelRepository.Release release = repository.release(body.name(), body.version(), body.channel(),
+                body.classes());
+        audit.record(AuditEvent.of(AuditEvent.MODEL_PUBLISH).actor(AuditActor.current())
+                .subject("model/" + release.model()).detail("action", "release")
+                .detail("version", release.version()).detail("channel", release.channel())
+                .detail("classes", release.classes() == null ? List.of() : release.classes())
+                .detail("rollbackFrom", release.rollbackFrom() == null ? -1 : release.rollbackFrom()).build());
+        return release;
     }
 
     /** Body of {@code POST /v1/admin/models/withdrawals}. */
@@ -102,7 +120,12 @@ public class ModelAdminController {
         if (body == null || body.signature() == null) {
             throw ModelException.badInput("signature is required");
         }
-        return withdrawn(repository.withdraw(decode(body.signature())));
+        ModelRepository.StoredWithdrawal stored = repository.withdraw(decode(body.signature()));
+        Map<String, Object> answer = withdrawn(stored);
+        audit.record(AuditEvent.of(AuditEvent.MODEL_PUBLISH).actor(AuditActor.current())
+                .subject("model/" + stored.withdrawal().modelName()).detail("action", "withdraw")
+                .detail("withdrawal", answer).build());
+        return answer;
     }
 
     @Get
