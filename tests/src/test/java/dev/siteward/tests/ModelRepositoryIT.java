@@ -318,12 +318,19 @@ class ModelRepositoryIT {
         assertEquals(0, gateway.cli("model", "release", "vision/counter", "--version", "2", "--channel", "stable",
                 "--classes", "camera").exitCode());
         assertEquals(2, metadata("cam").at("/models/0/version").asLong());
-        byte[] statement = ModelSigner.withCertificateChain(
-                KeyMaterial.readPrivateKey(Files.readString(work.resolve("vision/publisher-key.pem"))),
-                PemCodec.parseCertificates(Files.readString(work.resolve("vision/publisher-cert.pem"))))
-                .signWithdrawal(new Withdrawal("vision/counter", java.util.OptionalLong.empty(), List.of(2L),
-                        Instant.now(), "bad calibration"));
-        Files.write(work.resolve("withdrawal.sig"), statement);
+        Result signed = siteward("model", "sign-withdrawal", "vision/counter", "--versions", "2", "--reason",
+                "bad calibration", "--key", work.resolve("vision/publisher-key.pem").toString(), "--cert-chain",
+                work.resolve("vision/publisher-cert.pem").toString(), "--out", work.resolve("withdrawal.sig")
+                        .toString());
+        assertEquals(0, signed.exitCode(), signed.both());
+        byte[] wrongTeam = ModelSigner.withCertificateChain(
+                KeyMaterial.readPrivateKey(Files.readString(work.resolve("audio/publisher-key.pem"))),
+                PemCodec.parseCertificates(Files.readString(work.resolve("audio/publisher-cert.pem"))))
+                .signWithdrawal(Withdrawal.below("vision/counter", 9, Instant.now()));
+        Files.write(work.resolve("wrong-team.sig"), wrongTeam);
+        Result refused = gateway.cli("model", "withdraw", "--signature", work.resolve("wrong-team.sig").toString());
+        assertEquals(1, refused.exitCode(), refused.both());
+        assertTrue(refused.stderr().contains("model.untrusted_publisher"), refused.stderr());
         Result w = gateway.cli("model", "withdraw", "--signature", work.resolve("withdrawal.sig").toString());
         assertEquals(0, w.exitCode(), w.both());
         JsonNode cam = metadata("cam");

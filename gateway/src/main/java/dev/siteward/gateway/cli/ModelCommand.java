@@ -39,7 +39,7 @@ import picocli.CommandLine.Spec;
         description = "Publisher keys and model signatures (OpenSSF model-signing v1.0).",
         subcommands = {ModelCommand.Keygen.class, ModelCommand.Sign.class, ModelCommand.Verify.class,
                 ModelCommand.Publish.class, ModelCommand.Release.class, ModelCommand.Withdraw.class,
-                ModelCommand.ListModels.class})
+                ModelCommand.ListModels.class, ModelCommand.SignWithdrawal.class})
 public final class ModelCommand implements Runnable {
 
     static final String KEY_FILE = "publisher-key.pem";
@@ -53,7 +53,7 @@ public final class ModelCommand implements Runnable {
     @Override
     public void run() {
         throw new picocli.CommandLine.ParameterException(spec.commandLine(),
-                "a subcommand is required: keygen, sign, verify, publish, release, withdraw or list");
+                "a subcommand is required: keygen, sign, verify, sign-withdrawal, publish, release, withdraw or list");
     }
 
     @Command(name = "keygen", mixinStandardHelpOptions = true,
@@ -416,6 +416,74 @@ public final class ModelCommand implements Runnable {
             List<String> out = new ArrayList<>();
             array.forEach(n -> out.add(n.asText()));
             return String.join(",", out);
+        }
+    }
+
+    @Command(name = "sign-withdrawal", mixinStandardHelpOptions = true,
+            description = {"As a publisher, sign a withdrawal of versions of a model (docs/model-signing.md, "
+                    + "Withdrawals): every version below --below and/or the --versions listed.",
+                    "Signed with the same key and certificate chain as the model; give it to the site's operator "
+                            + "for 'siteward model withdraw'."})
+    static final class SignWithdrawal implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+        @Mixin
+        PublisherSigner keys;
+
+        @Parameters(index = "0", paramLabel = "NAME", description = "Model name, team/name.")
+        String name;
+
+        @Option(names = "--below", paramLabel = "N", description = "Withdraw every version below N.")
+        Long below;
+
+        @Option(names = "--versions", split = ",", paramLabel = "V", description = "Withdraw these versions.")
+        List<Long> versions = new ArrayList<>();
+
+        @Option(names = "--reason", paramLabel = "TEXT", description = "A short reason, shown to operators.")
+        String reason;
+
+        @Option(names = "--key", required = true, paramLabel = "KEY",
+                description = "Private key PEM file; with --pkcs11-config, the key's alias in the token.")
+        String key;
+
+        @Option(names = "--cert-chain", paramLabel = "PEM",
+                description = "Signing certificate first, then intermediates (certificate mode).")
+        Path certChain;
+
+        @Option(names = "--out", required = true, paramLabel = "FILE", description = "Withdrawal file to write.")
+        Path out;
+
+        @Override
+        public Integer call() {
+            if (!dev.siteward.pki.modelsig.ModelNames.isValid(name)) {
+                throw CliException.badInput("invalid model name '" + name + "': expected team/name");
+            }
+            dev.siteward.pki.modelsig.Withdrawal withdrawal;
+            try {
+                withdrawal = new dev.siteward.pki.modelsig.Withdrawal(name, below == null
+                        ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(below), versions,
+                        Clock.systemUTC().instant(), reason);
+            } catch (IllegalArgumentException e) {
+                throw CliException.badInput("cannot withdraw: " + e.getMessage() + " (give --below and/or "
+                        + "--versions)");
+            }
+            List<X509Certificate> chain = certChain == null ? null : PemFiles.certificates(certChain, "--cert-chain");
+            byte[] bundle;
+            try {
+                bundle = keys.signer(key, chain).signWithdrawal(withdrawal);
+            } catch (ModelSignatureException e) {
+                throw CliException.badInput("cannot sign the withdrawal: " + e.getMessage());
+            }
+            try {
+                SecureFiles.writeAtomically(out, new String(bundle, StandardCharsets.UTF_8), false);
+            } catch (IOException e) {
+                throw CliException.badInput("cannot write " + out + ": " + e.getMessage());
+            }
+            spec.commandLine().getOut().println("signed withdrawal of " + name + ": "
+                    + (below != null ? "versions below " + below : "")
+                    + (below != null && !versions.isEmpty() ? " and " : "")
+                    + (versions.isEmpty() ? "" : "versions " + withdrawal.withdrawnVersions()));
+            return 0;
         }
     }
 }

@@ -59,6 +59,7 @@ public final class ReleaseMetadata {
     private final Clock clock;
     private final Duration validity;
     private final Map<String, Document> cache = new ConcurrentHashMap<>();
+    private final Map<String, Object> locks = new ConcurrentHashMap<>();
 
     public ReleaseMetadata(GatewayStore store, ModelRepository repository, ReleaseKey key, DeviceLabels labels,
                            Clock clock, Duration validity) {
@@ -116,8 +117,14 @@ public final class ReleaseMetadata {
         return doc;
     }
 
-    /** The release metadata of one device, signed. */
-    public synchronized Document metadata(String deviceId) throws ModelException, StoreException, IOException {
+    /** The release metadata of one device, signed; requests of one device are served one at a time. */
+    public Document metadata(String deviceId) throws ModelException, StoreException, IOException {
+        synchronized (locks.computeIfAbsent(deviceId, k -> new Object())) {
+            return metadataLocked(deviceId);
+        }
+    }
+
+    private Document metadataLocked(String deviceId) throws ModelException, StoreException, IOException {
         long trustVersion = trust().version();
         Map<String, String> deviceLabels = labels.of(deviceId);
         List<ReleaseTargets.Target> targets = store.inTransaction(c -> ReleaseTargets.forDevice(c, deviceLabels));
