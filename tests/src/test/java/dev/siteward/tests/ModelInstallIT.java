@@ -199,4 +199,25 @@ class ModelInstallIT {
         assertTrue(repaired.stdout().startsWith("installed " + NAME + " version 3 in slot b"), repaired.stdout());
         assertArrayEquals(v3, installed("b"));
     }
+
+    @Test
+    @Order(5)
+    void aWithdrawnVersionIsReplacedByTheHighestVersionBelowItAndRemembered() throws Exception {
+        Path statement = work.resolve("withdraw-3.sig");
+        Result signed = Processes.run(work, ENV, Processes.siteward("model", "sign-withdrawal", NAME, "--versions", "3",
+                "--reason", "bad calibration", "--key", work.resolve("vision/publisher-key.pem").toString(),
+                "--cert-chain", work.resolve("vision/publisher-cert.pem").toString(), "--out", statement.toString()));
+        assertEquals(0, signed.exitCode(), signed.both());
+        Result withdrawn = gateway.cli("model", "withdraw", "--signature", statement.toString());
+        assertEquals(0, withdrawn.exitCode(), withdrawn.both());
+
+        Result r = fetch();
+
+        assertEquals(0, r.exitCode(), r.both());
+        assertTrue(r.stdout().startsWith("rolled back " + NAME + " to version 2 in slot a"), r.stdout());
+        assertArrayEquals(v2, installed("a"));
+        JsonNode s = status();
+        assertEquals(2, s.path("version").asLong(), s.toString());
+        assertEquals(3, s.path("withdrawn").path("versions").get(0).asLong(), s.toString());
+    }
 }
