@@ -9,7 +9,8 @@ import picocli.CommandLine.Option;
 
 /**
  * The {@code siteward-device} command: enroll a device with its site gateway, renew its certificate, show its
- * status. Exit codes: 0 done; 2 usage or bad input; 3 gateway unreachable, not the pinned site, or credential
+ * status, install released models. Exit codes: 0 done; 1 a model release refused for a security reason (model
+ * fetch); 2 usage or bad input; 3 gateway unreachable, not the pinned site, or credential
  * refused; 4 local failure (device directory, key store).
  */
 @Command(name = "siteward-device", mixinStandardHelpOptions = true, versionProvider = DeviceCommand.Version.class,

@@ -2,6 +2,7 @@ package dev.siteward.device.cli;
 
 import dev.siteward.device.Backoff;
 import dev.siteward.device.DeviceException;
+import dev.siteward.device.DeviceHttpClient;
 import dev.siteward.device.DeviceIdentity;
 import dev.siteward.device.EnrollmentClient;
 import dev.siteward.device.EnrollmentRequest;
@@ -9,6 +10,10 @@ import dev.siteward.device.RetryPolicy;
 import dev.siteward.device.keys.DeviceKeyStore;
 import dev.siteward.device.keys.Pkcs11DeviceKeyStore;
 import dev.siteward.device.keys.Pkcs12DeviceKeyStore;
+import dev.siteward.device.models.ModelClient;
+import dev.siteward.device.models.ModelSecurityException;
+import dev.siteward.device.models.ModelTrustState;
+import dev.siteward.device.models.TrustDocument;
 import dev.siteward.device.store.DeviceDirectory;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -62,6 +67,16 @@ final class EnrollCommand implements Callable<Integer> {
         DeviceIdentity id = new EnrollmentClient(clock, retry).enroll(request, dir, keys);
         spec.commandLine().getOut().println("enrolled device '" + id.deviceId() + "' (" + id.state().spiffeId()
                 + "), certificate expires " + id.expires() + "; identity in " + dir.path());
+        // pin the site's model publisher trust now, over the new credential; best effort: model fetch pins it too
+        try {
+            TrustDocument trust = ModelClient.over(new DeviceHttpClient(id, clock), dir, clock, RetryPolicy.once(),
+                    ModelTrustState.DEFAULT_OFFLINE_ALLOWANCE).pinTrust();
+            spec.commandLine().getOut().println("pinned the site's model publisher trust (version " + trust.version()
+                    + ", " + trust.publishers().size() + " publisher(s))");
+        } catch (DeviceException | ModelSecurityException | RuntimeException e) {
+            spec.commandLine().getOut().println("model publisher trust not pinned yet (" + e.getMessage()
+                    + "); model fetch pins it");
+        }
         return DeviceCommand.OK;
     }
 }

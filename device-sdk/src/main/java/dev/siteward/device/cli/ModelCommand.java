@@ -156,7 +156,6 @@ final class ModelCommand implements Runnable {
         public Integer call() throws Exception {
             Clock clock = Clock.systemUTC();
             DeviceDirectory dir = options.directory();
-            dir.load();
             ModelStatus s = new ModelClient(dir.load(), dir, null, null, clock, RetryPolicy.once(),
                     modelOptions.offlineAllowance).status();
             PrintWriter out = spec.commandLine().getOut();

@@ -107,6 +107,13 @@ final class BlobDownloader {
                 throw refuse(what + ": the gateway's copy of " + blob.sha256() + " no longer matches its digest ("
                         + e.getMessage() + ")");
             }
+            if (have > 0 && lastCut[0] == have && e.reason() == Reason.UNREACHABLE && e.getCause() == null) {
+                // the body broke off at this byte, and asked for the rest the gateway answers a server error
+                // instead: it is withholding the end of a blob that no longer matches (it answers before any byte)
+                delete(part);
+                throw refuse(what + ": the gateway cut the body off at byte " + have + " of " + blob.size()
+                        + " and then refused the rest (" + e.getMessage() + ")");
+            }
             throw e;
         }
         try (ModelGateway.BlobBody body = opened;

@@ -41,8 +41,8 @@ public final class HttpModelGateway implements ModelGateway {
     }
 
     private String jose(String path) throws DeviceException {
-        HttpResponse<byte[]> r = http.send(DeviceHttpClient.request(base(), path)
-                .header("Accept", "application/jose").GET().build());
+        // no Accept header: the documents are checked as JWS whatever the Content-Type says
+        HttpResponse<byte[]> r = http.send(DeviceHttpClient.request(base(), path).GET().build());
         return new String(r.body(), StandardCharsets.US_ASCII).strip();
     }
 

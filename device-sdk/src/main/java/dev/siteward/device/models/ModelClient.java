@@ -258,13 +258,19 @@ public final class ModelClient {
             ModelStore.deleteTree(staging);
             Files.createDirectory(staging);
             Path modelPath = staging;
+            Map<String, Long> useCount = release.files().stream().collect(java.util.stream.Collectors.groupingBy(
+                    ReleaseMetadata.ReleasedFile::sha256, java.util.stream.Collectors.counting()));
             for (ReleaseMetadata.ReleasedFile f : release.files()) {
                 Path target = singleFile ? staging.resolve(".single-file") : staging.resolve(f.path());
                 if (!target.normalize().startsWith(staging)) {
                     throw RefusalCode.MODEL_PATH_REFUSED.refuse(what + ": path " + f.path() + " leaves the model");
                 }
                 Files.createDirectories(target.getParent());
-                Files.copy(blobs.get(f.sha256()), target, StandardCopyOption.REPLACE_EXISTING);
+                if (useCount.get(f.sha256()) == 1) {
+                    Files.move(blobs.get(f.sha256()), target);     // a blob used once is moved, not copied
+                } else {
+                    Files.copy(blobs.get(f.sha256()), target, StandardCopyOption.REPLACE_EXISTING);
+                }
                 fsync(target);
                 modelPath = singleFile ? target : staging;
             }
@@ -345,6 +351,9 @@ public final class ModelClient {
     }
 
     private String runHealthCheck(String name) {
+        if (healthCheck == ModelHealthCheck.NONE) {
+            return null;     // the install was verified from disk already; nothing to load
+        }
         try {
             healthCheck.check(load(name));
             return null;

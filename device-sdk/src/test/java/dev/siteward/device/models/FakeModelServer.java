@@ -43,6 +43,8 @@ final class FakeModelServer implements AutoCloseable {
     final Map<String, AtomicInteger> interruptions = new ConcurrentHashMap<>();
     /** Blob digests served like a gateway whose file changed on disk: the last 1000 bytes are never sent. */
     final java.util.Set<String> cutShort = ConcurrentHashMap.newKeySet();
+    /** With {@link #cutShort}: a request for only the withheld rest is answered 500 (no byte sent). */
+    volatile boolean cutWithError;
     /** Blob digests the gateway found changed on its disk: answered 500 model.blob_corrupt. */
     final java.util.Set<String> corrupt = ConcurrentHashMap.newKeySet();
     volatile String trust;
@@ -136,6 +138,11 @@ final class FakeModelServer implements AutoCloseable {
         ex.getResponseHeaders().set("Accept-Ranges", "bytes");
         ex.getResponseHeaders().set("Content-Type", "application/octet-stream");
         int length = all.length - from;
+        if (cutShort.contains(sha) && cutWithError && all.length - 1000 - from <= 0) {
+            // as a server that fails before the first byte of the withheld rest: an error answer
+            reply(ex, 500, "application/json", "{}".getBytes(StandardCharsets.US_ASCII));
+            return;
+        }
         AtomicInteger cut = interruptions.get(sha);
         ex.sendResponseHeaders(range == null ? 200 : 206, length);
         OutputStream out = ex.getResponseBody();

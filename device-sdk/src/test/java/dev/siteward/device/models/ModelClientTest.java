@@ -532,6 +532,24 @@ class ModelClientTest {
     }
 
     @Test
+    void aBodyCutShortWhoseRestTheGatewayThenRefusesWithAServerErrorIsADigestMismatch() throws Exception {
+        Installed before = installVersion1();
+        ReleaseSite.Published v2 = publish(2);
+        String sha = ReleaseSite.sha256(v2.files().get("model.onnx"));
+        server.cutShort.add(sha);
+        server.cutWithError = true;
+        try {
+            serve(v2.entry(null));
+            ContentRefusedException e = assertRefused(ContentRefusedException.class,
+                    RefusalCode.MODEL_DIGEST_MISMATCH, before);
+            assertTrue(e.getMessage().contains("refused the rest"), e.getMessage());
+        } finally {
+            server.cutShort.remove(sha);
+            server.cutWithError = false;
+        }
+    }
+
+    @Test
     void aBlobTheGatewayReportsAsChangedOnItsDiskIsRefusedWithoutRetries() throws Exception {
         Installed before = installVersion1();
         ReleaseSite.Published v2 = publish(2);
