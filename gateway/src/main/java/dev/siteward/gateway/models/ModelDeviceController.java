@@ -10,6 +10,7 @@ import io.micronaut.core.annotation.Nullable;
 import io.micronaut.http.HttpRequest;
 import io.micronaut.http.HttpResponse;
 import io.micronaut.http.HttpStatus;
+import io.micronaut.http.MediaType;
 import io.micronaut.http.MutableHttpResponse;
 import io.micronaut.http.annotation.Body;
 import io.micronaut.http.annotation.Controller;
@@ -61,14 +62,14 @@ public class ModelDeviceController {
         this.clock = clock;
     }
 
-    @Get("/trust")
+    @Get(value = "/trust", produces = {JOSE, MediaType.APPLICATION_JSON, MediaType.TEXT_PLAIN})
     public HttpResponse<String> trust(HttpRequest<?> request) throws GatewayException, ModelException,
             StoreException {
         RequestContext.identity(request);
         return HttpResponse.ok(metadata.trust().jws()).contentType(JOSE).header("Cache-Control", "no-store");
     }
 
-    @Get("/metadata")
+    @Get(value = "/metadata", produces = {JOSE, MediaType.APPLICATION_JSON, MediaType.TEXT_PLAIN})
     public HttpResponse<String> metadata(HttpRequest<?> request) throws GatewayException, ModelException,
             StoreException, IOException {
         String device = device(request);
@@ -122,10 +123,27 @@ public class ModelDeviceController {
         }
         VerifyingBlobStream stream = new VerifyingBlobStream(file, first, last, size, sha256,
                 () -> flagCorrupt(sha256));
+        // the first chunk is read here, before any header is sent: when it is all that was asked for and the bytes
+        // changed on disk, the device gets a coded refusal rather than a bare 500
+        byte[] firstChunk;
+        try {
+            firstChunk = stream.nextChunk();
+        } catch (IOException e) {
+            closeQuietly(stream);
+            throw new ModelException(ModelException.Kind.INTERNAL, "model.blob_corrupt", "blob " + sha256
+                    + " changed on disk since it was published");
+        }
+        byte[][] pending = {firstChunk};
         // 256 KiB chunks read and hashed on the blocking pool, one at a time as the connection asks for them
         Flux<byte[]> body = Flux.<byte[], VerifyingBlobStream>generate(() -> stream, (s, sink) -> {
             try {
-                byte[] chunk = s.nextChunk();
+                byte[] chunk;
+                if (pending[0] != null) {
+                    chunk = pending[0];
+                    pending[0] = null;
+                } else {
+                    chunk = s.nextChunk();
+                }
                 if (chunk == null) {
                     sink.complete();
                 } else {
