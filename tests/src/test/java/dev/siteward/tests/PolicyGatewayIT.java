@@ -38,6 +38,7 @@ import java.time.LocalTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -311,6 +312,26 @@ class PolicyGatewayIT {
         assertTrue(diff.stdout().lines().anyMatch(l -> l.startsWith("would change: decision ")
                 && l.contains("valve.open") && l.contains("was allow, now deny")), diff.stdout());
         assertTrue(diff.stdout().contains("recorded decision(s) of the last 1 day(s) would change"), diff.stdout());
+    }
+
+    @Test
+    @Order(4)
+    void bundleActivationsAndDecisionsAreInTheAuditLog() throws Exception {
+        Result export = gateway.siteward("audit", "export", "--since", "1h");
+        assertEquals(0, export.exitCode(), export.both());
+        List<JsonNode> records = new ArrayList<>();
+        for (String line : export.stdout().lines().toList()) {
+            records.add(JSON.readTree(line));
+        }
+        assertTrue(records.stream().anyMatch(n -> n.path("type").asText().equals("policy_bundle")
+                && n.path("details").asText().contains("\"activate\"")), "bundle activation audited");
+        assertTrue(records.stream().anyMatch(n -> n.path("type").asText().equals("action_decision")
+                && n.path("subject").asText().equals("action/valve.open")
+                && n.path("details").asText().contains("\"effect\":\"allow\"")), "allowed decision audited");
+        assertTrue(records.stream().anyMatch(n -> n.path("type").asText().equals("action_decision")
+                && n.path("details").asText().contains("\"dryRun\":true")), "dry run audited");
+        Result verify = gateway.siteward("audit", "verify");
+        assertEquals(0, verify.exitCode(), verify.both());
     }
 
     @Test
