@@ -1,6 +1,7 @@
 package dev.siteward.gateway.mqtt;
 
 import dev.siteward.gateway.authentication.ClientCertificateVerifier;
+import dev.siteward.gateway.limits.DeviceQuotas;
 import dev.siteward.gateway.server.ConnectionTracker;
 import dev.siteward.gateway.server.GatewayCredentials;
 import dev.siteward.gateway.server.SitewardConfiguration;
@@ -41,7 +42,7 @@ public class MqttBeans {
     @Bean(preDestroy = "close")
     EmbeddedMqttBroker embeddedMqttBroker(SitewardConfiguration site, MqttConfiguration config,
                                           GatewayCredentials credentials, SiteCa ca, MqttAdmission admission,
-                                          ConnectionTracker tracker) {
+                                          ConnectionTracker tracker, DeviceQuotas quotas) {
         Path dataDir = Path.of(site.getDataDir());
         try {
             PrivateKey key = KeyMaterial.readPrivateKey(Files.readString(dataDir.resolve("gateway/server-key.pem")));
@@ -50,7 +51,7 @@ public class MqttBeans {
             anchors.addAll(ca.issuingCertificates());
             EmbeddedMqttBroker broker = EmbeddedMqttBroker.start(dataDir, config.getPort(), config.getBindAddress(),
                     config.getMaxPacketSize(),
-                    key, credentials.serverKeys().chain(), anchors, new BrokerSecurityExtension(admission),
+                    key, credentials.serverKeys().chain(), anchors, new BrokerSecurityExtension(admission, quotas),
                     Duration.ofSeconds(config.getStartTimeoutSeconds()));
             tracker.addSessionCloser(identity -> {
                 String clientId = MqttAdmission.clientIdOfIdentity(identity);
