@@ -33,6 +33,44 @@ import org.eclipse.paho.mqttv5.common.MqttException;
 @Factory
 public class MqttBeans {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(MqttBeans.class);
+    /** How often the embedded broker's TLS files are compared with the gateway's current server credential. */
+    static final Duration TLS_REFRESH = Duration.ofSeconds(60);
+
+    private final java.util.concurrent.ScheduledExecutorService refreshes =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "mqtt-tls-refresh");
+                t.setDaemon(true);
+                return t;
+            });
+
+    /**
+     * Gives the embedded broker the gateway's current server certificate (renewed by the credential renewal job)
+     * and the currently trusted issuing CAs (after {@code ca rotate}, or once a generation retires). A failure is
+     * logged and retried at the next check; the broker keeps what it has.
+     */
+    static void refreshBrokerTls(EmbeddedMqttBroker broker, Path dataDir, GatewayCredentials credentials, SiteCa ca) {
+        try {
+            PrivateKey key = KeyMaterial.readPrivateKey(Files.readString(dataDir.resolve("gateway/server-key.pem")));
+            List<X509Certificate> anchors = new ArrayList<>();
+            anchors.add(ca.root());
+            anchors.addAll(ca.issuingCertificates());
+            X509Certificate[] chain = credentials.serverKeys().chain();
+            if (!java.util.Arrays.equals(KeyMaterial.publicKeyOf(key).getEncoded(),
+                    chain[0].getPublicKey().getEncoded())) {
+                return; // caught between the key file and the certificate of a renewal: the next check takes both
+            }
+            broker.refreshTls(key, chain, anchors);
+        } catch (Exception e) {
+            LOG.warn("could not refresh the embedded MQTT broker's TLS files (retrying): {}", e.toString());
+        }
+    }
+
+    @jakarta.annotation.PreDestroy
+    void stopRefreshes() {
+        refreshes.shutdownNow();
+    }
+
     @Singleton
     MqttAdmission mqttAdmission(ClientCertificateVerifier verifier, MqttConfiguration config) {
         return new MqttAdmission(verifier, new LinkedHashSet<>(config.getServiceNames()));
@@ -59,6 +97,8 @@ public class MqttBeans {
                     broker.disconnect(clientId, "certificate revoked or device suspended");
                 }
             });
+            refreshes.scheduleWithFixedDelay(() -> refreshBrokerTls(broker, dataDir, credentials, ca),
+                    TLS_REFRESH.toSeconds(), TLS_REFRESH.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
             return broker;
         } catch (IOException | GeneralSecurityException | EmbeddedMqttBroker.MqttBrokerException e) {
             throw new ConfigurationException(e.getMessage(), e);
