@@ -36,6 +36,8 @@ public class MqttBeans {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(MqttBeans.class);
     /** How often the embedded broker's TLS files are compared with the gateway's current server credential. */
     static final Duration TLS_REFRESH = Duration.ofSeconds(60);
+    /** How often the MQTT service certificate (external broker mode) is checked for renewal. */
+    static final Duration SERVICE_RENEWAL = Duration.ofMinutes(60);
 
     private final java.util.concurrent.ScheduledExecutorService refreshes =
             java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
@@ -120,6 +122,24 @@ public class MqttBeans {
                     config.getMosquittoHost(), config.getMosquittoPort(), config.getMosquittoReloadCommand());
             control.start();
             tracker.addSessionCloser(control::cutOff);
+            Path dataDir = Path.of(site.getDataDir());
+            String name = config.getServiceNames().get(0);
+            java.util.concurrent.atomic.AtomicReference<MqttServiceCredential> current =
+                    new java.util.concurrent.atomic.AtomicReference<>(credential);
+            // renews the service certificate at two thirds of its lifetime (ensure() re-issues when due)
+            refreshes.scheduleWithFixedDelay(() -> {
+                try {
+                    MqttServiceCredential fresh = MqttServiceCredential.ensure(dataDir, ca, name, clock);
+                    if (!fresh.chain().get(0).equals(current.get().chain().get(0))) {
+                        control.useCredential(fresh);
+                        current.set(fresh);
+                        LOG.info("MQTT service certificate renewed: serial {}",
+                                fresh.chain().get(0).getSerialNumber().toString(16));
+                    }
+                } catch (Exception e) {
+                    LOG.warn("renewing the MQTT service certificate failed (retrying): {}", e.toString());
+                }
+            }, SERVICE_RENEWAL.toMinutes(), SERVICE_RENEWAL.toMinutes(), java.util.concurrent.TimeUnit.MINUTES);
             return control;
         } catch (IOException | GeneralSecurityException | PkiException | MqttException e) {
             throw new ConfigurationException("cannot control the external Mosquitto: " + e.getMessage(), e);
