@@ -199,4 +199,32 @@ class AdminRolesIT {
         Result bad = gw.cli("status", "--window", "soon");
         assertEquals(2, bad.exitCode(), bad.both());
     }
+
+    @Test
+    void namedAdminsRunTheCliWithTheirOwnBundleAndTheirRoleIsEnforced() {
+        String abe = work.resolve("abe").toString();
+        Result status = gw.cli("status", "--admin-dir", abe);
+        assertTrue(status.exitCode() == 0 || status.exitCode() == 1, "an auditor may run status: " + status.both());
+        assertTrue(status.stdout().contains("server"), status.stdout());
+
+        Result token = gw.cli("token", "create", "--device-id", "abe-pump", "--admin-dir", abe);
+        assertEquals(3, token.exitCode(), token.both());
+        assertTrue(token.stderr().contains("requires role operator") && token.stderr().lines().count() == 1,
+                "one line naming the role needed: " + token.stderr());
+
+        Result viaEnv = Processes.run(work, Map.of("SITEWARD_ADMIN_DIR", abe), Processes.siteward("token", "create",
+                "--device-id", "abe-pump", "--data-dir", gw.dataDir().toString()));
+        assertEquals(3, viaEnv.exitCode(), "SITEWARD_ADMIN_DIR names the bundle too: " + viaEnv.both());
+
+        Result operator = gw.cli("token", "create", "--device-id", "olga-pump", "--admin-dir",
+                work.resolve("olga").toString());
+        assertEquals(0, operator.exitCode(), operator.both());
+
+        Result list = gw.cli("admin", "list", "--json", "--admin-dir", abe);
+        assertEquals(0, list.exitCode(), list.both());
+
+        Result missing = gw.cli("status", "--admin-dir", work.resolve("nobody").toString());
+        assertEquals(2, missing.exitCode(), missing.both());
+        assertTrue(missing.stderr().contains("admin.pem") && missing.stderr().lines().count() == 1, missing.stderr());
+    }
 }

@@ -167,6 +167,12 @@ class BackupRestoreIT {
             String[] fresh2 = new String[1];
             assertTrue(enroll(gw, "lamp3", "lamp-3", gw.cli("token", "create", "--device-id", "lamp-3").stdout()
                     .strip(), fresh2) != null, "new tokens work: " + fresh2[0]);
+            // the audit chain taken while devices enrolled verifies on the restored site, with its records and head
+            Result audit = gw.cli("audit", "verify");
+            assertEquals(0, audit.exitCode(), "audit verify on the restored gateway: " + audit.both());
+            for (String f : List.of("gateway/audit.pem", "gateway/release.pem", "gateway/grant.pem")) {
+                assertTrue(Files.isRegularFile(fresh.resolve(f)), "restored " + f);
+            }
         }
     }
 }

@@ -29,13 +29,14 @@ public class AuditBeans {
         } catch (IllegalArgumentException e) {
             throw new ConfigurationException(e.getMessage(), e);
         }
-        AuditKey key;
         try {
-            key = AuditKey.ensure(dataDir, ca, clock);
+            AuditKey.ensure(dataDir, ca, clock);
         } catch (Exception e) {
             throw new ConfigurationException("cannot set up the audit key: " + e.getMessage(), e);
         }
-        AuditLog log = new AuditLog(store, dataDir, clock, settings, () -> key, ca.root());
+        // the key checked above; once its certificate is due, ensure() re-issues it (the log asks again then)
+        AuditLog log = new AuditLog(store, dataDir, clock, settings, () -> AuditKey.ensure(dataDir, ca, clock),
+                ca.root());
         AuditActor.useRequestIdentity(AdminCallAuditFilter::currentIdentity);
         try {
             log.recover();

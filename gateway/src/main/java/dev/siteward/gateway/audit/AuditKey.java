@@ -80,6 +80,11 @@ public final class AuditKey {
         return new AuditKey(pair.getPrivate(), chain);
     }
 
+    /** Whether a third or less of the certificate's lifetime is left. */
+    public boolean renewalDue(Clock clock) {
+        return due(chain.get(0), clock);
+    }
+
     private static boolean due(X509Certificate c, Clock clock) {
         Instant start = c.getNotBefore().toInstant();
         Instant end = c.getNotAfter().toInstant();

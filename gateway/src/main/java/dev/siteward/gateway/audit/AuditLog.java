@@ -75,6 +75,9 @@ public final class AuditLog implements AuditTrail, AutoCloseable {
     private final Object headLock = new Object();
     private final Object keyLock = new Object();
     private volatile AuditKey key;
+    /** How long after a renewal attempt of the audit certificate the next one may be made. */
+    static final java.time.Duration KEY_RETRY = java.time.Duration.ofMinutes(10);
+    private volatile Instant nextKeyAttempt = Instant.MIN;
     private long latestSeq; // guarded by appendLock
     private String latestHash; // guarded by appendLock
     private volatile long sealedSeq = -1;
@@ -236,12 +239,32 @@ public final class AuditLog implements AuditTrail, AutoCloseable {
         return cp;
     }
 
+    /**
+     * The signing key, loaded when first needed. Once its certificate is due for renewal (a third of its lifetime
+     * left) the key source is asked again — {@link AuditKey#ensure} re-issues the certificate — at most once per
+     * {@link #KEY_RETRY}; if that fails the current certificate keeps signing (checkpoints are verified at their
+     * signing time, so certificates of any age stay verifiable).
+     */
     private AuditKey key() throws Exception {
         AuditKey k = key;
-        if (k == null) {
+        if (k == null || (k.renewalDue(clock) && !clock.instant().isBefore(nextKeyAttempt))) {
             synchronized (keyLock) {
                 if (key == null) {
                     key = keySource.get();
+                } else if (key.renewalDue(clock) && !clock.instant().isBefore(nextKeyAttempt)) {
+                    try {
+                        AuditKey renewed = keySource.get();
+                        if (!renewed.chain().get(0).equals(key.chain().get(0))) {
+                            LOG.info("audit certificate renewed: serial {}, valid until {}",
+                                    renewed.chain().get(0).getSerialNumber().toString(16),
+                                    renewed.chain().get(0).getNotAfter().toInstant());
+                        }
+                        key = renewed;
+                    } catch (Exception e) {
+                        LOG.warn("renewing the audit certificate failed; still signing with serial {}: {}",
+                                key.chain().get(0).getSerialNumber().toString(16), e.toString());
+                    }
+                    nextKeyAttempt = clock.instant().plus(KEY_RETRY);
                 }
                 k = key;
             }

@@ -100,6 +100,21 @@ public class AuthorizationBeans {
         }
     }
 
+    /** Renews the grant certificate when due even while no grant is issued, so it never sits expired on disk. */
+    @Singleton
+    static class GrantKeyRenewal {
+        private final GrantIssuer grants;
+
+        GrantKeyRenewal(GrantIssuer grants) {
+            this.grants = grants;
+        }
+
+        @Scheduled(fixedDelay = "1h", initialDelay = "1h")
+        void renew() {
+            grants.renewIfDue();
+        }
+    }
+
     private static Path dataDir(SitewardConfiguration config) {
         if (config.getDataDir() == null || config.getDataDir().isBlank()) {
             throw new ConfigurationException("siteward.data-dir is not set");

@@ -129,6 +129,19 @@ public final class GrantIssuer {
         return new Grant(jti, jwt.serialize(), exp.truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
     }
 
+    /**
+     * Renews the grant certificate if it is due (two thirds of its lifetime, or issued by a rotated-out CA) — the
+     * same check every grant makes; a failure is logged and the current certificate stays.
+     */
+    public void renewIfDue() {
+        try {
+            current();
+        } catch (GrantException e) {
+            org.slf4j.LoggerFactory.getLogger(GrantIssuer.class).warn("grant certificate renewal failed: {}",
+                    e.getMessage());
+        }
+    }
+
     private Credential current() throws GrantException {
         Credential c = credential;
         if (clock.instant().isBefore(c.renewAt()) && c.issuer().equals(ca.issuingCertificate())) {

@@ -47,6 +47,7 @@ public class BackupController {
             throw new GatewayException(Reason.BAD_REQUEST, "a backup passphrase of at least 12 characters is "
                     + "required");
         }
+        backups.requireEmbeddedDatabase();
         char[] passphrase = body.passphrase().toCharArray();
         PipedInputStream in = new PipedInputStream(1 << 16);
         PipedOutputStream out = new PipedOutputStream(in);

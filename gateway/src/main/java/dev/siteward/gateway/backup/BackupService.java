@@ -75,8 +75,27 @@ public final class BackupService {
         this.clock = clock;
     }
 
-    /** Writes an encrypted backup to {@code out}; returns its manifest. */
-    public BackupManifest backup(OutputStream out, char[] passphrase) throws IOException, StoreException {
+    /** The refusal for a site whose database is PostgreSQL. */
+    public static final String POSTGRES_GUIDANCE = "the gateway's database is PostgreSQL, which 'siteward backup' "
+            + "cannot snapshot consistently with the data dir; stop the gateway, back up the database with pg_dump "
+            + "-Fc and the data dir with 'tar' (see docs/operations.md, \"Backup with PostgreSQL\")";
+
+    /**
+     * Refuses a backup of a site whose database is PostgreSQL ({@code request.conflict}): a snapshot taken inside
+     * the gateway covers only the embedded H2 database, and a backup without the database would restore devices,
+     * tokens and the audit chain out of step with the CA.
+     */
+    public void requireEmbeddedDatabase() throws dev.siteward.gateway.GatewayException {
+        if (store.isPostgres()) {
+            throw new dev.siteward.gateway.GatewayException(dev.siteward.gateway.GatewayException.Reason.CONFLICT,
+                    POSTGRES_GUIDANCE);
+        }
+    }
+
+    /** Writes an encrypted backup to {@code out}; returns its manifest. Refused with PostgreSQL as the store. */
+    public BackupManifest backup(OutputStream out, char[] passphrase) throws IOException, StoreException,
+            dev.siteward.gateway.GatewayException {
+        requireEmbeddedDatabase();
         Path staging = Files.createTempDirectory(dataDir, ".siteward-backup-");
         try {
             Files.setPosixFilePermissions(staging, java.nio.file.attribute.PosixFilePermissions.fromString(

@@ -325,7 +325,7 @@ public final class CaCommand implements Runnable {
             DataDir.Lock lock = DataDir.tryLock(dataDir);
             if (lock == null) {
                 // the gateway holds the data dir: it issues through its admin API
-                try (RemoteOperations remote = RemoteOperations.connect(dataDir.path())) {
+                try (RemoteOperations remote = RemoteOperations.connect(dataDir)) {
                     pem = remote.issue(der, profile, name, dns, ips, ttl, role);
                 }
             } else {
@@ -357,7 +357,7 @@ public final class CaCommand implements Runnable {
             String subject;
             DataDir.Lock lock = DataDir.tryLock(dataDir);
             if (lock == null) {
-                try (RemoteOperations remote = RemoteOperations.connect(dataDir.path())) {
+                try (RemoteOperations remote = RemoteOperations.connect(dataDir)) {
                     subject = remote.rotate();
                 }
             } else {
@@ -525,7 +525,7 @@ public final class CaCommand implements Runnable {
                     throw new CliException(CliException.UNREACHABLE, "stop the gateway to re-sign the root CRL "
                             + "with the offline root key");
                 }
-                try (RemoteOperations remote = RemoteOperations.connect(dataDir.path())) {
+                try (RemoteOperations remote = RemoteOperations.connect(dataDir)) {
                     pem = remote.crl(root);
                 }
             } else {

@@ -21,6 +21,40 @@ public final class DataDir {
             description = "Data directory (default: $SITEWARD_HOME, else ./siteward-data).")
     Path dataDir;
 
+    @Option(names = "--admin-dir", paramLabel = "DIR",
+            description = "Admin credential bundle (admin.pem, admin-key.pem, root.pem) for calls through a running "
+                    + "gateway's admin API (default: $SITEWARD_ADMIN_DIR, else <data-dir>/admin, the bootstrap admin).")
+    Path adminDir;
+
+    /** Environment variable naming the admin credential bundle when {@code --admin-dir} is not given. */
+    public static final String ADMIN_DIR_ENV = "SITEWARD_ADMIN_DIR";
+
+    /**
+     * The admin credential bundle used against a running gateway: {@code --admin-dir}, else
+     * {@code SITEWARD_ADMIN_DIR}, else {@code <data-dir>/admin} (the bootstrap admin).
+     */
+    public Path adminDir() {
+        return adminDirOf(adminDir, path());
+    }
+
+    /** Whether a bundle other than the data dir's bootstrap admin was named. */
+    public boolean namedAdminDir() {
+        return adminDir != null || envAdminDir() != null;
+    }
+
+    static Path adminDirOf(Path option, Path dataDir) {
+        if (option != null) {
+            return option.toAbsolutePath().normalize();
+        }
+        Path env = envAdminDir();
+        return env != null ? env : dataDir.resolve("admin");
+    }
+
+    private static Path envAdminDir() {
+        String env = System.getenv(ADMIN_DIR_ENV);
+        return env == null || env.isBlank() ? null : Path.of(env).toAbsolutePath().normalize();
+    }
+
     public Path path() {
         if (dataDir != null) {
             return dataDir.toAbsolutePath().normalize();

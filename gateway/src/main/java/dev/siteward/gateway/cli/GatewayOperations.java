@@ -72,7 +72,7 @@ interface GatewayOperations extends AutoCloseable {
             if (held.exitCode() != CliException.UNREACHABLE) {
                 throw held;
             }
-            return RemoteOperations.connect(dataDir.path());
+            return RemoteOperations.connect(dataDir);
         }
         try {
             return new LocalOperations(dataDir.path(), keys.secrets(), lock);

@@ -193,7 +193,7 @@ final class LocalOperations implements GatewayOperations {
         java.nio.file.Path pem = dataDir.resolve("gateway/server.pem");
         java.security.cert.X509Certificate server = java.nio.file.Files.exists(pem)
                 ? dev.siteward.pki.PemCodec.parseCertificates(java.nio.file.Files.readString(pem)).get(0) : null;
-        return new ExpiryWatch(ca, admins(), devices, () -> server, clock).report(window);
+        return new ExpiryWatch(ca, admins(), devices, () -> server, clock, dataDir).report(window);
     }
 
     @Override

@@ -54,7 +54,7 @@ abstract class ModelOperations implements AutoCloseable {
     static ModelOperations open(DataDir dataDir) {
         DataDir.Lock lock = DataDir.tryLock(dataDir);
         if (lock == null) {
-            RemoteOperations remote = RemoteOperations.connect(dataDir.path());
+            RemoteOperations remote = RemoteOperations.connect(dataDir);
             return new Remote(remote.client(), remote.base());
         }
         if (!dev.siteward.pki.ca.SiteCa.exists(dataDir.path())) {

@@ -48,7 +48,7 @@ final class PolicyGateway implements AutoCloseable {
         }
         DataDir.Lock lock = DataDir.tryLock(dataDir);
         if (lock == null) {
-            return new PolicyGateway(dataDir.path(), RemoteOperations.connect(dataDir.path()), null);
+            return new PolicyGateway(dataDir.path(), RemoteOperations.connect(dataDir), null);
         }
         return new PolicyGateway(dataDir.path(), null, lock);
     }

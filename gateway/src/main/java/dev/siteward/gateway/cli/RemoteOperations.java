@@ -48,10 +48,28 @@ final class RemoteOperations implements GatewayOperations {
         this.base = base;
     }
 
+    /** Through the gateway holding {@code dataDir}, as the admin of {@code --admin-dir} or the bootstrap admin. */
+    static RemoteOperations connect(DataDir dataDir) {
+        return connect(dataDir.path(), dataDir.adminDir(), dataDir.namedAdminDir());
+    }
+
+    /** Through the gateway holding {@code dataDir}, as the admin of {@code SITEWARD_ADMIN_DIR} or the bootstrap admin. */
     static RemoteOperations connect(Path dataDir) {
+        Path admin = DataDir.adminDirOf(null, dataDir);
+        return connect(dataDir, admin, !admin.equals(dataDir.resolve("admin")));
+    }
+
+    private static RemoteOperations connect(Path dataDir, Path admin, boolean named) {
+        if (named) {
+            for (String f : List.of("admin.pem", "admin-key.pem", "root.pem")) {
+                if (!Files.isReadable(admin.resolve(f))) {
+                    throw CliException.badInput("the admin credential bundle " + admin + " has no readable " + f
+                            + " (use the directory 'siteward admin add --out' wrote)");
+                }
+            }
+        }
         try {
             JsonNode endpoints = JSON.readTree(dataDir.resolve("gateway/endpoints.json").toFile());
-            Path admin = dataDir.resolve("admin");
             List<X509Certificate> chain = PemCodec.parseCertificates(Files.readString(admin.resolve("admin.pem")));
             PrivateKey key = KeyMaterial.readPrivateKey(Files.readString(admin.resolve("admin-key.pem")));
             X509Certificate root = PemCodec.parseCertificates(Files.readString(admin.resolve("root.pem"))).get(0);
@@ -73,8 +91,9 @@ final class RemoteOperations implements GatewayOperations {
                     .connectTimeout(Duration.ofSeconds(5)).build();
             return new RemoteOperations(client, URI.create(endpoints.get("deviceUrl").asText() + "/v1/admin/"));
         } catch (IOException | java.security.GeneralSecurityException e) {
-            throw new CliException(CliException.UNREACHABLE, "a gateway holds " + dataDir
-                    + " but its admin credential or endpoints are unreadable: " + e.getMessage());
+            throw new CliException(named ? CliException.BAD_INPUT : CliException.UNREACHABLE, "a gateway holds "
+                    + dataDir + " but " + (named ? "the admin credential bundle " + admin + " or " : "its admin "
+                    + "credential or ") + "endpoints are unreadable: " + e.getMessage());
         }
     }
 

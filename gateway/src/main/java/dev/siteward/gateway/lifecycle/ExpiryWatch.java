@@ -59,7 +59,7 @@ public final class ExpiryWatch {
     /**
      * One certificate in the report.
      *
-     * @param kind   root, issuing, server, admin, device, publisher-root, publisher-issuing or publisher
+     * @param kind   root, issuing, server, service, admin, device, publisher-root, publisher-issuing or publisher
      * @param name   the subject (CA), host name (server), admin name or device id
      * @param serial the serial (hex), or null when there is no certificate left
      * @param state  ok, expiring, renewal-overdue or expired
@@ -81,9 +81,28 @@ public final class ExpiryWatch {
     private final DeviceRegistry devices;
     private final Supplier<X509Certificate> serverCertificate;
     private final Clock clock;
+    private final java.nio.file.Path dataDir;
+
+    /**
+     * The gateway's own service certificates, by file under the data dir and the name they are reported with: the
+     * release key (model metadata), the grant key (policy decisions), the audit key and the MQTT service client. The
+     * gateway renews each at two thirds of its lifetime.
+     */
+    public static final List<String[]> SERVICE_FILES = List.of(
+            new String[] {"gateway/release.pem", "release"},
+            new String[] {"gateway/grant.pem", "grant"},
+            new String[] {"gateway/audit.pem", "gateway-audit"},
+            new String[] {"mqtt/service.pem", "mqtt-service"});
 
     public ExpiryWatch(SiteCa ca, AdminDirectory admins, DeviceRegistry devices,
                        Supplier<X509Certificate> serverCertificate, Clock clock) {
+        this(ca, admins, devices, serverCertificate, clock, null);
+    }
+
+    /** With {@code dataDir}, the gateway's service certificates kept there are reported too (kind "service"). */
+    public ExpiryWatch(SiteCa ca, AdminDirectory admins, DeviceRegistry devices,
+                       Supplier<X509Certificate> serverCertificate, Clock clock, java.nio.file.Path dataDir) {
+        this.dataDir = dataDir;
         this.ca = ca;
         this.admins = admins;
         this.devices = devices;
@@ -101,6 +120,7 @@ public final class ExpiryWatch {
         if (server != null) {
             out.add(entry("server", hostOf(server), server, now, window));
         }
+        out.addAll(serviceEntries(now, window));
         for (Admin a : admins.list()) {
             if (a.active()) {
                 State s = state(a.notAfter(), now, window);
@@ -182,6 +202,42 @@ public final class ExpiryWatch {
             return State.EXPIRED;
         }
         return notAfter.isAfter(now.plus(window)) ? State.OK : State.EXPIRING;
+    }
+
+    /**
+     * The service certificates present in the data dir. Past {@value #RENEWAL_OVERDUE_FRACTION} of its lifetime a
+     * service certificate is {@code renewal-overdue}: a running gateway would have renewed it at two thirds (the
+     * grant and release certificates are renewed when next used, so on a gateway that has not signed since, start or
+     * use it).
+     */
+    private List<Entry> serviceEntries(Instant now, Duration window) {
+        List<Entry> out = new ArrayList<>();
+        if (dataDir == null) {
+            return out;
+        }
+        for (String[] f : SERVICE_FILES) {
+            java.nio.file.Path file = dataDir.resolve(f[0]);
+            if (!java.nio.file.Files.isRegularFile(file)) {
+                continue;
+            }
+            X509Certificate c;
+            try {
+                c = dev.siteward.pki.PemCodec.parseCertificates(java.nio.file.Files.readString(file)).get(0);
+            } catch (Exception e) {
+                out.add(new Entry("service", f[1], null, null, null, State.EXPIRED.text(), "unreadable " + f[0]));
+                continue;
+            }
+            Entry e = entry("service", f[1], c, now, window);
+            Instant start = c.getNotBefore().toInstant();
+            Instant overdue = start.plus(Duration.ofMillis((long) (Duration.between(start,
+                    c.getNotAfter().toInstant()).toMillis() * RENEWAL_OVERDUE_FRACTION)));
+            if (!e.state().equals(State.EXPIRED.text()) && now.isAfter(overdue)) {
+                e = new Entry(e.kind(), e.name(), e.serial(), e.notBefore(), e.notAfter(),
+                        State.RENEWAL_OVERDUE.text(), e.detail() + "; not renewed at two thirds of its lifetime");
+            }
+            out.add(e);
+        }
+        return out;
     }
 
     private static Entry entry(String kind, String name, X509Certificate c, Instant now, Duration window) {

@@ -14,7 +14,8 @@ public class LifecycleBeans {
 
     @Singleton
     ExpiryWatch expiryWatch(SiteCa ca, AdminDirectory admins, DeviceRegistry devices, GatewayCredentials credentials,
-                            Clock clock) {
-        return new ExpiryWatch(ca, admins, devices, () -> credentials.serverKeys().chain()[0], clock);
+                            Clock clock, dev.siteward.gateway.server.SitewardConfiguration site) {
+        return new ExpiryWatch(ca, admins, devices, () -> credentials.serverKeys().chain()[0], clock,
+                site.getDataDir() == null ? null : java.nio.file.Path.of(site.getDataDir()));
     }
 }

@@ -10,12 +10,14 @@ import com.hivemq.extension.sdk.api.packets.auth.DefaultAuthorizationBehaviour;
 import com.hivemq.extension.sdk.api.packets.auth.ModifiableDefaultPermissions;
 import com.hivemq.extension.sdk.api.packets.connect.ConnackReasonCode;
 import com.hivemq.extension.sdk.api.packets.disconnect.DisconnectReasonCode;
+import com.hivemq.extension.sdk.api.packets.publish.AckReasonCode;
 import com.hivemq.extension.sdk.api.parameter.ExtensionStartInput;
 import com.hivemq.extension.sdk.api.parameter.ExtensionStartOutput;
 import com.hivemq.extension.sdk.api.parameter.ExtensionStopInput;
 import com.hivemq.extension.sdk.api.parameter.ExtensionStopOutput;
 import com.hivemq.extension.sdk.api.services.Services;
 import com.hivemq.extension.sdk.api.services.builder.Builders;
+import dev.siteward.gateway.limits.DeviceQuotas;
 import dev.siteward.gateway.mqtt.MqttAdmission.Admitted;
 import dev.siteward.gateway.mqtt.MqttAdmission.RefusedException;
 import dev.siteward.gateway.mqtt.TopicRights.Grant;
@@ -30,7 +32,9 @@ import org.slf4j.LoggerFactory;
  * its {@link TopicRights} as the connection's default permissions with everything else denied. HiveMQ then refuses
  * a subscription outside them (SUBACK 0x87) and answers a publish outside them with PUBACK 0x87 and a disconnect.
  * {@link #disconnect} ends a live session at once; because a CONNECT admitted just before a revocation may become
- * a live session a moment after it, the disconnect is repeated after {@value #RETRY_MS} ms.
+ * a live session a moment after it, the disconnect is repeated after {@value #RETRY_MS} ms. With {@link DeviceQuotas},
+ * a device's PUBLISH over its message rate is dropped and answered (QoS 1/2) with reason code 0x97 Quota exceeded —
+ * the client stays connected; a QoS 0 message over the rate is dropped silently, as MQTT 5 has no reply for it.
  */
 public final class BrokerSecurityExtension implements ExtensionMain {
 
@@ -38,15 +42,33 @@ public final class BrokerSecurityExtension implements ExtensionMain {
     static final long RETRY_MS = 300;
 
     private final MqttAdmission admission;
+    private final DeviceQuotas quotas;
     private volatile boolean started;
 
     public BrokerSecurityExtension(MqttAdmission admission) {
+        this(admission, null);
+    }
+
+    /** With {@code quotas} (may be null: no message rate limit). */
+    public BrokerSecurityExtension(MqttAdmission admission, DeviceQuotas quotas) {
         this.admission = admission;
+        this.quotas = quotas;
     }
 
     @Override
     public void extensionStart(ExtensionStartInput input, ExtensionStartOutput output) {
         Services.securityRegistry().setAuthenticatorProvider(providerInput -> (SimpleAuthenticator) this::onConnect);
+        if (quotas != null && quotas.enabled()) {
+            Services.initializerRegistry().setClientInitializer((initInput, context) ->
+                    context.addPublishInboundInterceptor((in, out) -> {
+                        String clientId = in.getClientInformation().getClientId();
+                        // device client ids are the device name; services ("service/<name>") are not limited
+                        if (clientId.indexOf('/') < 0) {
+                            quotas.admitMqttMessage(clientId).ifPresent(r ->
+                                    out.preventPublishDelivery(AckReasonCode.QUOTA_EXCEEDED, r.message()));
+                        }
+                    }));
+        }
         started = true;
     }
 

@@ -42,11 +42,66 @@ public final class EmbeddedMqttBroker implements AutoCloseable {
     private final EmbeddedHiveMQ hivemq;
     private final BrokerSecurityExtension security;
     private final int port;
+    private final TlsFiles tls;
 
-    private EmbeddedMqttBroker(EmbeddedHiveMQ hivemq, BrokerSecurityExtension security, int port) {
+    private EmbeddedMqttBroker(EmbeddedHiveMQ hivemq, BrokerSecurityExtension security, int port, TlsFiles tls) {
         this.hivemq = hivemq;
         this.security = security;
         this.port = port;
+        this.tls = tls;
+    }
+
+    /**
+     * The broker's key store and trust store files and their password (random per start, in the generated
+     * config.xml). HiveMQ re-reads both files when their content changes (it checks every 10 s), so replacing them
+     * atomically here gives new connections the renewed server certificate, or the trust anchors after a CA rotation,
+     * with no restart; open connections keep their session.
+     */
+    static final class TlsFiles {
+        private final Path keystore;
+        private final Path truststore;
+        private final char[] password;
+        private X509Certificate[] chain;
+        private List<X509Certificate> anchors;
+
+        TlsFiles(Path keystore, Path truststore, char[] password) {
+            this.keystore = keystore;
+            this.truststore = truststore;
+            this.password = password.clone();
+        }
+
+        /** Writes the files when the chain or the anchors differ from what they hold; true when it wrote. */
+        synchronized boolean write(PrivateKey key, X509Certificate[] newChain, List<X509Certificate> newAnchors)
+                throws IOException, GeneralSecurityException {
+            boolean changed = false;
+            if (chain == null || !java.util.Arrays.equals(chain, newChain)) {
+                SecureFiles.writeAtomically(keystore, keyStore(key, newChain, password), true);
+                chain = newChain.clone();
+                changed = true;
+            }
+            if (anchors == null || !anchors.equals(newAnchors)) {
+                SecureFiles.writeAtomically(truststore, trustStore(newAnchors, password), true);
+                anchors = List.copyOf(newAnchors);
+                changed = true;
+            }
+            return changed;
+        }
+    }
+
+    /**
+     * Serves {@code chain} (with {@code key}) and trusts {@code anchors} for new connections from HiveMQ's next
+     * file check (within about 10 s); does nothing when they are what the broker already has. Returns whether the
+     * files changed.
+     */
+    public boolean refreshTls(PrivateKey key, X509Certificate[] chain, List<X509Certificate> anchors)
+            throws IOException, GeneralSecurityException {
+        boolean changed = tls.write(key, chain, anchors);
+        if (changed) {
+            LOG.info("embedded MQTT broker: new server certificate (serial {}) and {} trust anchor(s) written; used "
+                    + "for new connections from the broker's next check", chain[0].getSerialNumber().toString(16),
+                    anchors.size());
+        }
+        return changed;
     }
 
     /**
@@ -66,8 +121,8 @@ public final class EmbeddedMqttBroker implements AutoCloseable {
         char[] password = randomPassword();
         Path keystore = broker.resolve("server-keystore.p12");
         Path truststore = broker.resolve("client-ca-truststore.p12");
-        SecureFiles.writeAtomically(keystore, keyStore(serverKey, serverChain, password), true);
-        SecureFiles.writeAtomically(truststore, trustStore(trustAnchors, password), true);
+        TlsFiles tls = new TlsFiles(keystore, truststore, password);
+        tls.write(serverKey, serverChain, trustAnchors);
         SecureFiles.writeAtomically(conf.resolve("config.xml"), configXml(port, bindAddress, keystore, truststore,
                 new String(password), maxPacketSize).getBytes(StandardCharsets.UTF_8), true);
         EmbeddedExtension extension = EmbeddedExtension.builder().withId("siteward-security")
@@ -96,7 +151,7 @@ public final class EmbeddedMqttBroker implements AutoCloseable {
             throw new MqttBrokerException("the embedded MQTT broker started without its security extension", null);
         }
         LOG.info("embedded MQTT broker listening on {}:{} (TLS, client certificates required)", bindAddress, port);
-        return new EmbeddedMqttBroker(hivemq, security, port);
+        return new EmbeddedMqttBroker(hivemq, security, port, tls);
     }
 
     /** The TLS port the broker listens on. */

@@ -74,6 +74,14 @@ public final class MosquittoControl implements AutoCloseable {
     }
 
     /**
+     * Uses a renewed service credential from the next (re)connect on; the open control connection stays (Mosquitto
+     * checks client certificates only at the handshake).
+     */
+    public void useCredential(MqttServiceCredential credential) throws GeneralSecurityException, IOException {
+        options.setSocketFactory(sslContext(credential, ca.root()).getSocketFactory());
+    }
+
+    /**
      * Brings the broker's CRL up to date and opens the control connection (retried in the background); from then on
      * checks every {@value #CRL_CHECK_MINUTES} minutes that the file holds the CA's current CRLs (which the CA
      * re-signs before they expire — an expired CRL would make Mosquitto refuse every client).

@@ -5,6 +5,7 @@ import dev.siteward.gateway.admins.AdminAuthorization;
 import dev.siteward.gateway.authentication.ClientCertificateVerifier;
 import dev.siteward.gateway.time.TimeGuard;
 import dev.siteward.gateway.devices.DeviceRegistry;
+import dev.siteward.gateway.limits.LimitCounters;
 import dev.siteward.pki.SpiffeId;
 import io.micronaut.core.annotation.Nullable;
 import io.micronaut.core.order.Ordered;
@@ -31,10 +32,12 @@ public class GatewayRequestFilter implements Ordered {
     private final SourceRateLimiter enrollLimiter;
     private final AdminAuthorization adminAuthorization;
     private final TimeGuard time;
+    private final LimitCounters limitCounters;
 
     public GatewayRequestFilter(TlsTermination tls, ClientCertificateVerifier verifier, DeviceRegistry devices,
                                 SitewardConfiguration config, Clock clock, AdminAuthorization adminAuthorization,
-                                TimeGuard time) {
+                                TimeGuard time, LimitCounters limitCounters) {
+        this.limitCounters = limitCounters;
         this.adminAuthorization = adminAuthorization;
         this.time = time;
         this.tls = tls;
@@ -78,6 +81,7 @@ public class GatewayRequestFilter implements Ordered {
             if (path.startsWith("/.well-known/est/simple")) {
                 String source = request.getRemoteAddress().getAddress().getHostAddress();
                 if (!enrollLimiter.tryAcquire(source)) {
+                    limitCounters.enrollRequestRefused();
                     return ErrorBodies.of(429, "request.rate_limited", "too many enrollment requests from "
                             + source + "; retry later").header("Retry-After", "1");
                 }

@@ -397,4 +397,31 @@ class AuditLogTest {
         assertEquals(Files.readString(log.headFile()), Files.readString(sink));
         log = null;
     }
+
+    @ParameterizedTest
+    @MethodSource("dev.siteward.gateway.store.TestDatabases#kinds")
+    void theAuditCertificateIsRenewedWhileTheLogRunsAndOldAndNewCheckpointsVerify(Kind kind) throws Exception {
+        open(kind);
+        appendMany(4);
+        java.security.cert.X509Certificate first = AuditKey.ensure(dir.resolve("data"), pki.ca(), clock).chain()
+                .get(0);
+        Duration life = Duration.between(first.getNotBefore().toInstant(), first.getNotAfter().toInstant());
+        clock.advance(life.multipliedBy(7).dividedBy(10).minus(Duration.between(first.getNotBefore().toInstant(),
+                clock.instant())));
+        appendMany(4);
+        java.security.cert.X509Certificate now = dev.siteward.pki.PemCodec.parseCertificates(
+                Files.readString(dir.resolve("data/gateway/audit.pem"))).get(0);
+        assertTrue(!now.equals(first) && now.getNotAfter().after(first.getNotAfter()),
+                "re-issued without a restart: " + now.getSerialNumber().toString(16));
+        try (Connection c = store.connection(); Statement st = c.createStatement();
+             java.sql.ResultSet rs = st.executeQuery("SELECT certificates FROM audit_checkpoints ORDER BY seq")) {
+            java.util.Set<String> chains = new java.util.HashSet<>();
+            while (rs.next()) {
+                chains.add(rs.getString(1));
+            }
+            assertEquals(2, chains.size(), "checkpoints before and after the renewal carry different certificates");
+        }
+        AuditVerification v = log.verify();
+        assertTrue(v.intact(), v.summary());
+    }
 }

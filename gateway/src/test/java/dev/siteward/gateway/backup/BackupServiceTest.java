@@ -145,4 +145,26 @@ class BackupServiceTest {
         assertTrue(Files.list(dir).anyMatch(p -> p.getFileName().toString().startsWith("site.replaced-")),
                 "the replaced data dir is kept");
     }
+
+    @Test
+    void aSiteOnPostgresqlIsRefusedWithGuidanceAndNothingIsWritten() throws Exception {
+        dev.siteward.gateway.store.GatewayStore pg = dev.siteward.gateway.store.TestDatabases.open(
+                dev.siteward.gateway.store.TestDatabases.Kind.POSTGRESQL, dir.resolve("pg-data"));
+        try {
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            dev.siteward.gateway.GatewayException e = org.junit.jupiter.api.Assertions.assertThrows(
+                    dev.siteward.gateway.GatewayException.class,
+                    () -> new BackupService(data, pg, pki.ca(), clock).backup(out, PASS));
+            org.junit.jupiter.api.Assertions.assertEquals("request.conflict", e.reason().code());
+            org.junit.jupiter.api.Assertions.assertTrue(e.getMessage().contains("pg_dump"), e.getMessage());
+            org.junit.jupiter.api.Assertions.assertEquals(0, out.size());
+            try (var files = Files.list(data)) {
+                org.junit.jupiter.api.Assertions.assertTrue(files.noneMatch(f -> f.getFileName().toString()
+                        .startsWith(".siteward-backup-")), "no staging directory left");
+            }
+        } finally {
+            pg.close();
+            dev.siteward.gateway.store.TestDatabases.drop(pg);
+        }
+    }
 }

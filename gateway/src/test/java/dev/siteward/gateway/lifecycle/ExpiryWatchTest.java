@@ -110,4 +110,28 @@ class ExpiryWatchTest {
         assertEquals("expiring", states(r, "issuing").values().iterator().next());
         assertTrue(r.attention() > 0);
     }
+
+    @Test
+    void theGatewaysServiceCertificatesAreReportedAndAGrantCertificateNotRenewedInTimeIsOverdueUntilRenewed()
+            throws Exception {
+        Path data = dir.resolve("data");
+        dev.siteward.gateway.authorization.GrantIssuer grants = new dev.siteward.gateway.authorization.GrantIssuer(
+                data, pki.ca(), clock, java.time.Duration.ofSeconds(30));
+        dev.siteward.gateway.models.ReleaseKey.ensure(data, pki.ca(), clock);
+        dev.siteward.gateway.audit.AuditKey.ensure(data, pki.ca(), clock);
+        dev.siteward.gateway.mqtt.MqttServiceCredential.ensure(data, pki.ca(), "gateway", clock);
+        ExpiryWatch withFiles = new ExpiryWatch(pki.ca(), admins, devices, () -> server, clock, data);
+        Map<String, String> services = states(withFiles.report(ExpiryWatch.DEFAULT_WINDOW), "service");
+        assertEquals(Map.of("release", "ok", "grant", "ok", "gateway-audit", "ok", "mqtt-service", "ok"), services);
+
+        X509Certificate grant = grants.certificate();
+        java.time.Instant start = grant.getNotBefore().toInstant();
+        java.time.Duration life = java.time.Duration.between(start, grant.getNotAfter().toInstant());
+        clock.advance(java.time.Duration.between(clock.instant(), start.plus(life.multipliedBy(85).dividedBy(100))));
+        assertEquals("renewal-overdue", states(withFiles.report(ExpiryWatch.DEFAULT_WINDOW), "service").get("grant"));
+
+        grants.renewIfDue(); // what the gateway's hourly check does
+        assertEquals("ok", states(withFiles.report(ExpiryWatch.DEFAULT_WINDOW), "service").get("grant"));
+        assertTrue(!grants.certificate().equals(grant));
+    }
 }
