@@ -57,6 +57,12 @@ interface GatewayOperations extends AutoCloseable {
     /** Writes the audit records from {@code since} on, with their checkpoints and head, as NDJSON. */
     long exportAudit(Instant since, OutputStream out) throws Exception;
 
+    /** Writes what the retention rules let leave the site of a class since {@code since}, as NDJSON. */
+    long exportData(String dataClass, Instant since, OutputStream out) throws Exception;
+
+    /** Per class: records, bytes, oldest record, next purge, holds, last purge. */
+    dev.siteward.gateway.retention.RetentionReport.Report retentionReport() throws Exception;
+
     @Override
     void close();
 

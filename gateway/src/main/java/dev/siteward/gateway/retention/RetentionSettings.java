@@ -13,7 +13,7 @@ import java.time.Duration;
 public record RetentionSettings(int purgeBatch, long maxBlobBytes, long maxRecordBytes, Duration purgeInterval) {
 
     public static final int DEFAULT_PURGE_BATCH = 1000;
-    public static final long DEFAULT_MAX_BLOB_BYTES = 8L << 20;
+    public static final long DEFAULT_MAX_BLOB_BYTES = 1L << 20;
     public static final long DEFAULT_MAX_RECORD_BYTES = 64L << 10;
     public static final Duration DEFAULT_PURGE_INTERVAL = Duration.ofMinutes(10);
 

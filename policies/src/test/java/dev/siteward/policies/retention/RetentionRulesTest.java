@@ -54,7 +54,7 @@ class RetentionRulesTest {
         assertEquals(Set.of("sensor", "value", "unit", "quality"), readings.export().fields());
         assertFalse(readings.export().aggregatesOnly());
         ClassRule blobs = r.rule(DataClass.BLOBS).orElseThrow();
-        assertEquals(8L << 20, blobs.maxItemBytes());
+        assertEquals(1L << 20, blobs.maxItemBytes());
         assertTrue(blobs.export().aggregatesOnly());
         assertSame(ExportRule.NONE, r.rule(DataClass.DEVICE_LOGS).orElseThrow().export());
         assertEquals(1, r.holds().size());
