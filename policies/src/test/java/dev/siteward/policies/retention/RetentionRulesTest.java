@@ -78,8 +78,7 @@ class RetentionRulesTest {
     @Test
     void aBundleWithoutRetentionHasNoRules() throws IOException {
         Files.writeString(dir.resolve("p.yaml"), "schemaVersion: 1\nrules: []\n");
-        assertSame(RetentionRules.NONE.classes().isEmpty(), PolicyLoader.load(dir, SiteConfig.DEFAULTS)
-                .retention().isEmpty());
+        assertTrue(PolicyLoader.load(dir, SiteConfig.DEFAULTS).retention().isEmpty());
     }
 
     @Test
