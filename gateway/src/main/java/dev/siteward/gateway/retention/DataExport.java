@@ -72,7 +72,7 @@ public final class DataExport {
                 String[] last = store.inTransaction(conn -> {
                     String sql = "SELECT id, device, recorded_at, size_bytes, body FROM data_records WHERE "
                             + "data_class = ? AND recorded_at >= ?" + (at == null ? ""
-                            : " AND (recorded_at > ? OR (recorded_at = ? AND id > ?))")
+                            : " AND recorded_at >= ? AND (recorded_at > ? OR id > ?)")
                             + " ORDER BY recorded_at, id LIMIT " + PAGE;
                     try (PreparedStatement ps = conn.prepareStatement(sql)) {
                         ps.setString(1, classId);

@@ -247,7 +247,8 @@ public final class RetentionPurge {
             sql.append(" AND recorded_at <= ?");
         }
         if (afterTime != null) {
-            sql.append(" AND (recorded_at > ? OR (recorded_at = ? AND id > ?))");
+            // the plain lower bound lets the (class, time, id) index start at the cursor
+            sql.append(" AND recorded_at >= ? AND (recorded_at > ? OR id > ?)");
         }
         sql.append(" ORDER BY recorded_at, id LIMIT ").append(batch);
         try (PreparedStatement ps = conn.prepareStatement(sql.toString())) {
