@@ -32,6 +32,10 @@ public final class GatewayException extends Exception {
         CONFLICT("request.conflict", 409),
         UNAVAILABLE("gateway.unavailable", 503),
         CLOCK_UNTRUSTED("gateway.clock_untrusted", 503),
+        DATA_CLASS_UNKNOWN("data.class_unknown", 404),
+        DATA_NOT_RETAINED("data.not_retained", 403),
+        DATA_UNKNOWN_FIELD("data.unknown_field", 400),
+        DATA_EXPORT_DENIED("data.export_denied", 403),
         INTERNAL("gateway.internal", 500);
 
         private final String code;

@@ -40,7 +40,13 @@ public final class PolicyException extends RuntimeException {
         /** Two files declare different site settings (e.g. two time zones). */
         SITE_CONFLICT("policy.site_conflict"),
         /** A test case file is malformed (bad instant, unknown key...). */
-        BAD_TEST_CASE("policy.bad_test_case");
+        BAD_TEST_CASE("policy.bad_test_case"),
+        /** A retention rule names a field its class does not declare (or exports a dropped one). */
+        UNKNOWN_FIELD("policy.unknown_field"),
+        /** A retention section names a data class that does not exist. */
+        UNKNOWN_CLASS("policy.unknown_class"),
+        /** A retention value is out of range (a size too large, a hold whose range is empty, a bad instant). */
+        BAD_RETENTION("policy.bad_retention");
 
         private final String code;
 

@@ -5,6 +5,11 @@ import dev.siteward.policies.PolicyException.Problem;
 import dev.siteward.policies.PolicyException.Reason;
 import dev.siteward.policies.internal.SchemaValidation;
 import dev.siteward.policies.internal.YamlDocument;
+import dev.siteward.policies.retention.ClassRule;
+import dev.siteward.policies.retention.DataClass;
+import dev.siteward.policies.retention.ExportRule;
+import dev.siteward.policies.retention.LegalHold;
+import dev.siteward.policies.retention.RetentionRules;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -59,6 +64,8 @@ public final class PolicyLoader {
         List<PolicyRule> rules = new ArrayList<>();
         Map<String, PolicyRule> byId = new HashMap<>();
         Map<String, Set<String>> vocabulary = new LinkedHashMap<>();
+        Map<DataClass, ClassRule> retentionClasses = new java.util.EnumMap<>(DataClass.class);
+        Map<String, LegalHold> holds = new LinkedHashMap<>();
         ZoneId zone = null;
         SourceLocation zoneAt = null;
         if (files.isEmpty()) {
@@ -96,6 +103,7 @@ public final class PolicyLoader {
                 }
                 e.getValue().forEach(v -> values.add(v.asText()));
             });
+            new RetentionReader(doc, problems).read(retentionClasses, holds);
             JsonNode ruleNodes = doc.root().path("rules");
             for (int i = 0; i < ruleNodes.size(); i++) {
                 PolicyRule rule = r.rule(ruleNodes.get(i), "/rules/" + i, rules.size());
@@ -116,7 +124,8 @@ public final class PolicyLoader {
         }
         Map<String, Set<String>> vocab = new HashMap<>();
         vocabulary.forEach((k, v) -> vocab.put(k, v.contains("*") ? Set.of() : v));
-        return new PolicySet(rules, zone != null ? zone : site.timeZone(), vocab);
+        return new PolicySet(rules, zone != null ? zone : site.timeZone(), vocab,
+                new RetentionRules(retentionClasses, List.copyOf(holds.values())));
     }
 
     /** The signed bundle's metadata file (version, expiry), which sits beside the policy files and is not one. */
@@ -319,6 +328,205 @@ public final class PolicyLoader {
                 }
             });
             return out;
+        }
+    }
+
+    /** Reads the {@code retention} section of one schema-valid file, checking what the schema cannot. */
+    private static final class RetentionReader {
+        private static final Pattern SIZE = Pattern.compile("([0-9]+)(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)");
+        private final YamlDocument doc;
+        private final List<Problem> problems;
+
+        RetentionReader(YamlDocument doc, List<Problem> problems) {
+            this.doc = doc;
+            this.problems = problems;
+        }
+
+        void read(Map<DataClass, ClassRule> classes, Map<String, LegalHold> holds) {
+            JsonNode r = doc.root().path("retention");
+            if (r.isMissingNode()) {
+                return;
+            }
+            r.path("classes").properties().forEach(e -> {
+                String ptr = "/retention/classes/" + e.getKey();
+                DataClass c = DataClass.byId(e.getKey()).orElseThrow();
+                ClassRule rule = classRule(c, e.getValue(), ptr);
+                if (rule == null) {
+                    return;
+                }
+                ClassRule first = classes.putIfAbsent(c, rule);
+                if (first != null) {
+                    problems.add(new Problem(Reason.DUPLICATE_ID, doc.keyAt(ptr), "retention for class '"
+                            + c.id() + "' is already defined at " + first.location()));
+                }
+            });
+            JsonNode hs = r.path("holds");
+            for (int i = 0; i < hs.size(); i++) {
+                LegalHold h = hold(hs.get(i), "/retention/holds/" + i);
+                if (h == null) {
+                    continue;
+                }
+                LegalHold first = holds.putIfAbsent(h.id(), h);
+                if (first != null) {
+                    problems.add(new Problem(Reason.DUPLICATE_ID, doc.at("/retention/holds/" + i + "/id"),
+                            "duplicate legal hold id '" + h.id() + "', first defined at " + first.location()));
+                }
+            }
+        }
+
+        private ClassRule classRule(DataClass c, JsonNode n, String ptr) {
+            int before = problems.size();
+            Set<String> fields = new LinkedHashSet<>();
+            n.path("fields").forEach(f -> fields.add(f.asText()));
+            Set<String> drop = declared(n.path("minimise").path("drop"), ptr + "/minimise/drop", fields, c);
+            Set<String> hash = declared(n.path("minimise").path("hash"), ptr + "/minimise/hash", fields, c);
+            for (String f : drop) {
+                if (hash.contains(f)) {
+                    problems.add(new Problem(Reason.BAD_RETENTION, doc.at(ptr + "/minimise"), "field '" + f
+                            + "' is both dropped and hashed"));
+                }
+            }
+            ExportRule export = ExportRule.NONE;
+            JsonNode ex = n.path("export");
+            if (!ex.isMissingNode()) {
+                Set<String> out = declared(ex.path("fields"), ptr + "/export/fields", fields, c);
+                JsonNode ef = ex.path("fields");
+                for (int i = 0; i < ef.size(); i++) {
+                    if (drop.contains(ef.get(i).asText())) {
+                        problems.add(new Problem(Reason.UNKNOWN_FIELD, doc.at(ptr + "/export/fields/" + i),
+                                "field '" + ef.get(i).asText() + "' is dropped at ingest, so it cannot be exported"));
+                    }
+                }
+                Duration every = ex.has("aggregateEvery") ? duration(ex.get("aggregateEvery").asText(),
+                        ptr + "/export/aggregateEvery") : ExportRule.DEFAULT_AGGREGATE_EVERY;
+                if (every != null && every.isZero()) {
+                    problems.add(new Problem(Reason.BAD_RETENTION, doc.at(ptr + "/export/aggregateEvery"),
+                            "the aggregation window must be longer than zero"));
+                }
+                export = new ExportRule(true, out, ex.path("aggregatesOnly").asBoolean(false),
+                        every == null ? ExportRule.DEFAULT_AGGREGATE_EVERY : every);
+            }
+            Duration maxAge = n.has("maxAge") ? duration(n.get("maxAge").asText(), ptr + "/maxAge") : null;
+            if (maxAge != null && maxAge.isZero()) {
+                problems.add(new Problem(Reason.BAD_RETENTION, doc.at(ptr + "/maxAge"),
+                        "maxAge 0 would delete every record at once; leave it out to keep records regardless of age"));
+            }
+            Long maxBytes = n.has("maxSize") ? size(n.get("maxSize").asText(), ptr + "/maxSize") : null;
+            Long maxItem = n.has("maxBlobSize") ? size(n.get("maxBlobSize").asText(), ptr + "/maxBlobSize") : null;
+            if (problems.size() > before) {
+                return null;
+            }
+            return new ClassRule(c, fields, maxAge, maxBytes, maxItem, drop, hash, export, doc.keyAt(ptr));
+        }
+
+        /** The names in {@code list}, each of which must be one of the class's declared fields. */
+        private Set<String> declared(JsonNode list, String ptr, Set<String> fields, DataClass c) {
+            Set<String> out = new LinkedHashSet<>();
+            for (int i = 0; i < list.size(); i++) {
+                String f = list.get(i).asText();
+                if (!fields.contains(f)) {
+                    problems.add(new Problem(Reason.UNKNOWN_FIELD, doc.at(ptr + "/" + i), "unknown field '" + f
+                            + "': class '" + c.id() + "' declares " + String.join(", ", fields)));
+                } else {
+                    out.add(f);
+                }
+            }
+            return out;
+        }
+
+        private LegalHold hold(JsonNode n, String ptr) {
+            int before = problems.size();
+            Set<DataClass> classes = EnumSet.noneOf(DataClass.class);
+            JsonNode cs = n.path("classes");
+            for (int i = 0; i < cs.size(); i++) {
+                String id = cs.get(i).asText();
+                String at = ptr + "/classes/" + i;
+                DataClass.byId(id).ifPresentOrElse(classes::add, () -> problems.add(new Problem(
+                        Reason.UNKNOWN_CLASS, doc.at(at), "unknown data class '" + id + "'; the classes are "
+                        + String.join(", ", java.util.Arrays.stream(DataClass.values()).map(DataClass::id).toList()))));
+            }
+            Set<String> devices = new LinkedHashSet<>();
+            n.path("devices").forEach(d -> devices.add(d.asText()));
+            Map<String, String> labels = new LinkedHashMap<>();
+            n.path("deviceLabels").properties().forEach(e -> labels.put(e.getKey(), e.getValue().asText()));
+            java.time.Instant since = instant(n, "since", ptr);
+            java.time.Instant until = instant(n, "until", ptr);
+            if (since != null && until != null && !since.isBefore(until)) {
+                problems.add(new Problem(Reason.BAD_RETENTION, doc.at(ptr + "/until"), "until (" + until
+                        + ") must be later than since (" + since + ")"));
+            }
+            if (classes.isEmpty() && devices.isEmpty() && labels.isEmpty() && since == null && until == null
+                    && problems.size() == before) {
+                // a hold over everything is allowed, but must be said explicitly: classes lists every class
+                problems.add(new Problem(Reason.BAD_RETENTION, doc.at(ptr), "legal hold '" + n.path("id").asText()
+                        + "' selects nothing: give classes, devices, deviceLabels or since/until"));
+            }
+            if (problems.size() > before) {
+                return null;
+            }
+            return new LegalHold(n.get("id").asText(), n.get("reason").asText(), classes, devices, labels, since,
+                    until, doc.at(ptr));
+        }
+
+        private java.time.Instant instant(JsonNode n, String key, String ptr) {
+            if (!n.has(key)) {
+                return null;
+            }
+            String text = n.get(key).asText();
+            try {
+                return java.time.Instant.parse(text);
+            } catch (java.time.format.DateTimeParseException e) {
+                problems.add(new Problem(Reason.BAD_RETENTION, doc.at(ptr + "/" + key), "'" + text
+                        + "' is not an instant; write it in ISO-8601 UTC, e.g. \"2026-11-01T00:00:00Z\""));
+                return null;
+            }
+        }
+
+        private Duration duration(String text, String ptr) {
+            try {
+                long v = Long.parseLong(text.substring(0, text.length() - 1));
+                return switch (text.charAt(text.length() - 1)) {
+                    case 's' -> Duration.ofSeconds(v);
+                    case 'm' -> Duration.ofMinutes(v);
+                    case 'h' -> Duration.ofHours(v);
+                    default -> Duration.ofDays(v);
+                };
+            } catch (ArithmeticException | NumberFormatException e) {
+                problems.add(new Problem(Reason.BAD_RETENTION, doc.at(ptr), "duration '" + text + "' is too large"));
+                return null;
+            }
+        }
+
+        private Long size(String text, String ptr) {
+            java.util.regex.Matcher m = SIZE.matcher(text);
+            if (!m.matches()) {
+                problems.add(new Problem(Reason.BAD_RETENTION, doc.at(ptr), "'" + text
+                        + "' is not a size; write a number and a unit: 500MB, 2GiB"));
+                return null;
+            }
+            long unit = switch (m.group(2)) {
+                case "B" -> 1L;
+                case "KB" -> 1_000L;
+                case "MB" -> 1_000_000L;
+                case "GB" -> 1_000_000_000L;
+                case "TB" -> 1_000_000_000_000L;
+                case "KiB" -> 1L << 10;
+                case "MiB" -> 1L << 20;
+                case "GiB" -> 1L << 30;
+                default -> 1L << 40;
+            };
+            try {
+                long v = Math.multiplyExact(Long.parseLong(m.group(1)), unit);
+                if (v == 0) {
+                    problems.add(new Problem(Reason.BAD_RETENTION, doc.at(ptr), "a size of zero keeps nothing; "
+                            + "leave the key out for no limit"));
+                    return null;
+                }
+                return v;
+            } catch (ArithmeticException | NumberFormatException e) {
+                problems.add(new Problem(Reason.BAD_RETENTION, doc.at(ptr), "size '" + text + "' is too large"));
+                return null;
+            }
         }
     }
 }

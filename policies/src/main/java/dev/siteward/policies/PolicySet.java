@@ -118,6 +118,7 @@ public final class PolicySet {
     private final Map<String, Bucket> byAction;
     private final boolean hasWildcardActions;
     private final boolean hasRateLimits;
+    private final dev.siteward.policies.retention.RetentionRules retention;
 
     /**
      * Compiles and indexes rules; {@link PolicyLoader} is the normal way to obtain a set.
@@ -127,6 +128,13 @@ public final class PolicySet {
      * @param labelVocabulary declared label keys and allowed values (empty set = any value)
      */
     public PolicySet(List<PolicyRule> rules, ZoneId timeZone, Map<String, Set<String>> labelVocabulary) {
+        this(rules, timeZone, labelVocabulary, dev.siteward.policies.retention.RetentionRules.NONE);
+    }
+
+    /** Compiles and indexes rules, with the bundle's retention rules (docs/retention.md). */
+    public PolicySet(List<PolicyRule> rules, ZoneId timeZone, Map<String, Set<String>> labelVocabulary,
+                     dev.siteward.policies.retention.RetentionRules retention) {
+        this.retention = retention;
         this.rules = List.copyOf(rules);
         this.timeZone = timeZone;
         Map<String, Set<String>> vocab = new HashMap<>();
@@ -146,6 +154,11 @@ public final class PolicySet {
         this.byAction = Map.copyOf(index);
         this.hasWildcardActions = wild;
         this.hasRateLimits = rated;
+    }
+
+    /** The bundle's retention rules; {@link dev.siteward.policies.retention.RetentionRules#NONE} without any. */
+    public dev.siteward.policies.retention.RetentionRules retention() {
+        return retention;
     }
 
     /** Returns all rules in bundle order. */

@@ -59,6 +59,11 @@ interface GatewayOperations extends AutoCloseable {
 
     /** Writes an encrypted backup of the data dir to {@code file} (which the caller then verifies and renames). */
     void backup(java.nio.file.Path file, char[] passphrase) throws Exception;
+    /** Writes what the retention rules let leave the site of a class since {@code since}, as NDJSON. */
+    long exportData(String dataClass, Instant since, OutputStream out) throws Exception;
+
+    /** Per class: records, bytes, oldest record, next purge, holds, last purge. */
+    dev.siteward.gateway.retention.RetentionReport.Report retentionReport() throws Exception;
 
     @Override
     void close();

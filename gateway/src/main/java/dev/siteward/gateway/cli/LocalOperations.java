@@ -246,6 +246,32 @@ final class LocalOperations implements GatewayOperations {
     }
 
     @Override
+    public long exportData(String dataClass, Instant since, OutputStream out) throws Exception {
+        return new dev.siteward.gateway.retention.DataExport(store, retentionRules()).export(dataClass, since, out);
+    }
+
+    @Override
+    public dev.siteward.gateway.retention.RetentionReport.Report retentionReport() throws Exception {
+        TimeGuard.Status time = timeStatus();
+        dev.siteward.gateway.retention.RetentionPurge.ClockTrust trust = () -> time.trusted()
+                ? java.util.Optional.empty()
+                : java.util.Optional.of("the clock is behind the latest recorded time; nothing is deleted");
+        return new dev.siteward.gateway.retention.RetentionReport(store, retentionRules(), trust, clock).report();
+    }
+
+    /** The retention rules of the data dir's active policy bundle (re-verified), or none. */
+    private java.util.function.Supplier<dev.siteward.policies.retention.RetentionRules> retentionRules()
+            throws java.io.IOException {
+        dev.siteward.gateway.authorization.PolicyService policies = new dev.siteward.gateway.authorization
+                .PolicyService(dataDir, dev.siteward.gateway.authorization.AuthorizationBeans.policyRoots(dataDir),
+                clock);
+        dev.siteward.policies.retention.RetentionRules rules = policies.activeSet()
+                .map(dev.siteward.policies.PolicySet::retention)
+                .orElse(dev.siteward.policies.retention.RetentionRules.NONE);
+        return () -> rules;
+    }
+
+    @Override
     public void close() {
         audit.close();
         try {

@@ -324,6 +324,44 @@ final class RemoteOperations implements GatewayOperations {
         }
     }
 
+    @Override
+    public long exportData(String dataClass, java.time.Instant since, java.io.OutputStream out) throws IOException {
+        try {
+            HttpResponse<java.io.InputStream> r = client.send(HttpRequest.newBuilder(base.resolve("data/export?class="
+                    + java.net.URLEncoder.encode(dataClass, java.nio.charset.StandardCharsets.UTF_8) + "&since="
+                    + since)).timeout(Duration.ofMinutes(10)).GET().build(), HttpResponse.BodyHandlers.ofInputStream());
+            if (r.statusCode() >= 400) {
+                String body;
+                try (java.io.InputStream in = r.body()) {
+                    body = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+                }
+                String msg = body.isBlank() ? "gateway answered " + r.statusCode()
+                        : JSON.readTree(body).path("message").asText("gateway answered " + r.statusCode());
+                throw new CliException(r.statusCode() < 500 ? CliException.BAD_INPUT : CliException.INTERNAL, msg);
+            }
+            try (java.io.InputStream in = r.body()) {
+                in.transferTo(out);
+            }
+            return r.headers().firstValueAsLong("X-Siteward-Export-Lines").orElse(-1);
+        } catch (ConnectException e) {
+            throw new CliException(CliException.UNREACHABLE, "the gateway holding the data dir does not answer at "
+                    + base);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CliException(CliException.UNREACHABLE, "interrupted");
+        }
+    }
+
+    @Override
+    public dev.siteward.gateway.retention.RetentionReport.Report retentionReport() throws IOException {
+        return as(call("GET", "retention/report", null), dev.siteward.gateway.retention.RetentionReport.Report.class);
+    }
+
+    /** Runs the purge now in the running gateway. */
+    JsonNode purgeNow() {
+        return call("POST", "retention/purge", null);
+    }
+
     /** Issues a certificate through the admin API; returns the PEM chain, leaf first. */
     String issue(byte[] csrDer, dev.siteward.pki.CertificateProfile profile, String name, List<String> dns,
                  List<String> ips, String ttl, String role) {

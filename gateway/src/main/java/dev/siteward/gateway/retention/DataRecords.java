@@ -1,0 +1,185 @@
+package dev.siteward.gateway.retention;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.siteward.gateway.GatewayException;
+import dev.siteward.gateway.GatewayException.Reason;
+import dev.siteward.gateway.store.GatewayStore;
+import dev.siteward.gateway.store.StoreException;
+import dev.siteward.policies.retention.ClassRule;
+import dev.siteward.policies.retention.DataClass;
+import dev.siteward.policies.retention.RetentionRules;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.sql.PreparedStatement;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.function.Supplier;
+
+/**
+ * Ingest of device data under the active retention rules: the class must have a rule (deny by default), each JSON
+ * record may carry only the fields its class declares, dropped and hashed fields are minimised in memory, and only
+ * then are the records written, all of one request in one transaction.
+ */
+public final class DataRecords {
+
+    static final ObjectMapper JSON = new ObjectMapper();
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    /** The most records one request may carry. */
+    public static final int MAX_RECORDS_PER_REQUEST = 10_000;
+
+    /** What was stored. */
+    public record Ingested(List<String> ids, long bytes, Instant at) {
+    }
+
+    private final GatewayStore store;
+    private final Supplier<RetentionRules> rules;
+    private final MinimisationKey key;
+    private final Clock clock;
+    private final RetentionSettings settings;
+
+    public DataRecords(GatewayStore store, Supplier<RetentionRules> rules, MinimisationKey key, Clock clock,
+                       RetentionSettings settings) {
+        this.store = store;
+        this.rules = rules;
+        this.key = key;
+        this.clock = clock;
+        this.settings = settings;
+    }
+
+    /** The class named in a route, which must exist and have a rule in the active bundle. */
+    ClassRule ruleFor(String classId) throws GatewayException {
+        DataClass c = DataClass.byId(classId).orElseThrow(() -> new GatewayException(Reason.DATA_CLASS_UNKNOWN,
+                "unknown data class '" + classId + "'"));
+        return rules.get().rule(c).orElseThrow(() -> new GatewayException(Reason.DATA_NOT_RETAINED,
+                "the active policy bundle has no retention rule for class " + c.id() + ": nothing of it is stored"));
+    }
+
+    /**
+     * Stores JSON records: one object, or an array of objects. Every record is checked and minimised before any is
+     * written; one bad record refuses the whole request.
+     */
+    public Ingested ingestRecords(String classId, String device, byte[] body) throws GatewayException,
+            StoreException {
+        ClassRule rule = ruleFor(classId);
+        if (rule.dataClass().raw()) {
+            throw new GatewayException(Reason.UNSUPPORTED_MEDIA_TYPE, "class " + classId
+                    + " takes raw bodies (e.g. image/jpeg or application/octet-stream), not JSON records");
+        }
+        JsonNode root;
+        try {
+            root = JSON.readTree(body);
+        } catch (JsonProcessingException e) {
+            throw new GatewayException(Reason.BAD_REQUEST, "the body is not JSON: " + e.getOriginalMessage());
+        } catch (java.io.IOException e) {
+            throw new GatewayException(Reason.BAD_REQUEST, "the body cannot be read: " + e.getMessage());
+        }
+        List<JsonNode> items = new ArrayList<>();
+        if (root != null && root.isArray()) {
+            root.forEach(items::add);
+        } else if (root != null) {
+            items.add(root);
+        }
+        if (items.isEmpty()) {
+            throw new GatewayException(Reason.BAD_REQUEST, "no records: send a JSON object or an array of objects");
+        }
+        if (items.size() > MAX_RECORDS_PER_REQUEST) {
+            throw new GatewayException(Reason.TOO_LARGE, "at most " + MAX_RECORDS_PER_REQUEST
+                    + " records per request");
+        }
+        List<byte[]> bodies = new ArrayList<>(items.size());
+        for (int i = 0; i < items.size(); i++) {
+            if (!items.get(i).isObject()) {
+                throw new GatewayException(Reason.BAD_REQUEST, "record " + i + " is not a JSON object");
+            }
+            ObjectNode min;
+            try {
+                min = Minimiser.apply(rule, (ObjectNode) items.get(i), key);
+            } catch (GatewayException e) {
+                throw new GatewayException(e.reason(), (items.size() > 1 ? "record " + i + ": " : "")
+                        + e.getMessage());
+            }
+            byte[] bytes = min.toString().getBytes(StandardCharsets.UTF_8);
+            long limit = rule.maxItemBytes() != null ? rule.maxItemBytes() : settings.maxRecordBytes();
+            if (bytes.length > limit) {
+                throw new GatewayException(Reason.TOO_LARGE, "record " + i + " is " + bytes.length
+                        + " bytes; class " + classId + " accepts at most " + limit);
+            }
+            bodies.add(bytes);
+        }
+        return write(rule.dataClass(), device, "application/json", bodies);
+    }
+
+    /** Stores one blob (an image, a file) as sent, up to the class's or the gateway's blob size limit. */
+    public Ingested ingestBlob(String classId, String device, String contentType, byte[] body)
+            throws GatewayException, StoreException {
+        ClassRule rule = ruleFor(classId);
+        if (!rule.dataClass().raw()) {
+            throw new GatewayException(Reason.UNSUPPORTED_MEDIA_TYPE, "class " + classId
+                    + " takes JSON records (Content-Type: application/json)");
+        }
+        long limit = maxBlobBytes(rule);
+        if (body.length > limit) {
+            throw new GatewayException(Reason.TOO_LARGE, "the blob is " + body.length + " bytes; class " + classId
+                    + " accepts at most " + limit);
+        }
+        if (body.length == 0) {
+            throw new GatewayException(Reason.BAD_REQUEST, "empty blob");
+        }
+        String type = contentType == null || contentType.isBlank() ? "application/octet-stream"
+                : contentType.length() > 128 ? contentType.substring(0, 128) : contentType;
+        return write(rule.dataClass(), device, type, List.of(body));
+    }
+
+    /** The largest blob the class accepts: its rule's maxBlobSize, capped by siteward.retention.max-blob-size. */
+    long maxBlobBytes(ClassRule rule) {
+        return rule.maxItemBytes() == null ? settings.maxBlobBytes()
+                : Math.min(rule.maxItemBytes(), settings.maxBlobBytes());
+    }
+
+    private Ingested write(DataClass c, String device, String contentType, List<byte[]> bodies)
+            throws StoreException {
+        Instant now = clock.instant();
+        List<String> ids = new ArrayList<>(bodies.size());
+        long total = 0;
+        for (byte[] b : bodies) {
+            ids.add(newId());
+            total += b.length;
+        }
+        long bytes = total;
+        store.inTransaction(conn -> {
+            try (PreparedStatement ps = conn.prepareStatement("INSERT INTO data_records (id, data_class, device, "
+                    + "recorded_at, size_bytes, content_type, body) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+                OffsetDateTime t = OffsetDateTime.ofInstant(now, ZoneOffset.UTC);
+                for (int i = 0; i < bodies.size(); i++) {
+                    ps.setString(1, ids.get(i));
+                    ps.setString(2, c.id());
+                    ps.setString(3, device);
+                    ps.setObject(4, t);
+                    ps.setLong(5, bodies.get(i).length);
+                    ps.setString(6, contentType);
+                    ps.setBytes(7, bodies.get(i));
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+            }
+            return null;
+        });
+        return new Ingested(ids, bytes, now);
+    }
+
+    /** A random 128-bit record id (hex): no sequence, so several gateways may share a PostgreSQL store. */
+    static String newId() {
+        byte[] b = new byte[16];
+        RANDOM.nextBytes(b);
+        return HexFormat.of().formatHex(b);
+    }
+}
