@@ -44,7 +44,7 @@ public final class RolloutService {
     /** Failure threshold when none is given: more than 5% of a stage's devices failing halts it. */
     public static final double DEFAULT_MAX_FAILURE = 0.05;
     static final Pattern LABEL = Pattern.compile("[a-z0-9][a-z0-9._-]{0,62}");
-    static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+    static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._/-]{0,127}");
 
     private final GatewayStore store;
     private final AuditTrail audit;
