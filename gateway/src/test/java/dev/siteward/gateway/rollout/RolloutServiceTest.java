@@ -143,6 +143,13 @@ class RolloutServiceTest {
             }
             String jws = metadata.metadata(id).jws();
             accept(jws, failsToLoad);
+            heartbeat();
+        }
+
+        void heartbeat() throws Exception {
+            if (!online) {
+                return;
+            }
             fleet.record(id, new FleetHealth.Heartbeat(clock.instant(), 3600, 1000, 1,
                     new FleetHealth.Latency(10.0, 20.0, 30.0), running == null ? List.of()
                     : List.of(new FleetHealth.RunningModel(MODEL, running))));
@@ -208,11 +215,21 @@ class RolloutServiceTest {
         }
     }
 
-    /** Polls the fleet, moves time and ticks until the rollout leaves RUNNING or the step budget is spent. */
+    /**
+     * Moves time and ticks until the rollout leaves RUNNING or the step budget is spent. Devices fetch metadata after
+     * a stage change (what they would find at their next poll) and send heartbeats every step.
+     */
     Rollout drive(String id, Set<Long> failsToLoad, Duration step, int steps) throws Exception {
+        boolean changed = true;
         for (int i = 0; i < steps; i++) {
-            pollAll(failsToLoad);
-            rollouts.tick();
+            if (changed) {
+                pollAll(failsToLoad);
+            } else {
+                for (SimDevice d : devices.values()) {
+                    d.heartbeat();
+                }
+            }
+            changed = !rollouts.tick().isEmpty();
             Rollout r = rollouts.get(id);
             if (r.state() != Rollout.State.RUNNING) {
                 return r;
@@ -273,15 +290,22 @@ class RolloutServiceTest {
         Rollout r = rollouts.start(start(2, "1%,10%,50%,100%", Duration.ofMinutes(30), false));
         List<Instant> stageChanges = new ArrayList<>();
         int stage = 0;
+        boolean changed = true;
         for (int i = 0; i < 100 && r.state() == Rollout.State.RUNNING; i++) {
-            pollAll(Set.of());
-            rollouts.tick();
+            if (changed) {
+                pollAll(Set.of());
+            } else {
+                for (SimDevice d : devices.values()) {
+                    d.heartbeat();
+                }
+            }
+            changed = !rollouts.tick().isEmpty();
             r = rollouts.get(r.id());
             if (r.currentStage() != stage || r.state() == Rollout.State.COMPLETED) {
                 stageChanges.add(clock.instant());
                 stage = r.currentStage();
             }
-            clock.advance(Duration.ofMinutes(5));
+            clock.advance(Duration.ofMinutes(10));
         }
         assertEquals(Rollout.State.COMPLETED, r.state());
         assertEquals(4, stageChanges.size());
@@ -449,7 +473,7 @@ class RolloutServiceTest {
         assertTrue(devices.get("cam-000").lastMetadata >= metaBefore);
         rollouts.tick();
         assertEquals(1, rollouts.get(r.id()).currentStage(), "the soak of the current stage still applies");
-        r = drive(r.id(), Set.of(), Duration.ofMinutes(10), 30);
+        r = drive(r.id(), Set.of(), Duration.ofMinutes(31), 10);
         assertEquals(Rollout.State.COMPLETED, r.state());
         assertEquals(FLEET, running(2));
     }
