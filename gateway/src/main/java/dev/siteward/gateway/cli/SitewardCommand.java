@@ -11,7 +11,8 @@ import picocli.CommandLine.Option;
         description = "Siteward gateway: site PKI, device identities, signed models, policies.",
         subcommands = {CaCommand.class, ServeCommand.class, TokenCommand.class, DeviceCommand.class,
                 ModelCommand.class, PolicyCommand.class, PublisherCommand.class, AdminCommand.class,
-                StatusCommand.class, TimeCommand.class, AuditCommand.class, MqttCommand.class})
+                StatusCommand.class, TimeCommand.class, AuditCommand.class, MqttCommand.class,
+                RolloutCommand.class})
 public final class SitewardCommand implements Runnable {
 
     @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT,
