@@ -61,14 +61,14 @@ public class ModelDeviceController {
         this.clock = clock;
     }
 
-    @Get("/trust")
+    @Get(value = "/trust", produces = {JOSE, "application/json"})
     public HttpResponse<String> trust(HttpRequest<?> request) throws GatewayException, ModelException,
             StoreException {
         RequestContext.identity(request);
         return HttpResponse.ok(metadata.trust().jws()).contentType(JOSE).header("Cache-Control", "no-store");
     }
 
-    @Get("/metadata")
+    @Get(value = "/metadata", produces = {JOSE, "application/json"})
     public HttpResponse<String> metadata(HttpRequest<?> request) throws GatewayException, ModelException,
             StoreException, IOException {
         String device = device(request);

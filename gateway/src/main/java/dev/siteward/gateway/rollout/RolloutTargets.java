@@ -9,10 +9,11 @@ import java.util.Map;
 
 /**
  * Which version of each model a device's channel gives it once rollouts are applied, before withdrawals
- * ({@code ReleaseTargets} applies those). For each model, the latest rollout of the device's channel decides:
+ * ({@code ReleaseTargets} applies those). For each model, the newest rollout of the device's channel that reached
+ * the device (targeted, in a stage up to the current one) and was not rolled back decides:
  * <ul>
- *   <li>a device it reached (targeted, in a stage up to the current one) gets its version, unless it was rolled
- *       back;</li>
+ *   <li>the device gets that rollout's version (so a device an aborted rollout left on its version stays there
+ *       while a later rollout has not reached it; a {@code model release} reaches every device of its classes);</li>
  *   <li>every other device gets the channel's release (the version the rollout replaces), with
  *       {@code rollbackFrom} raised to the highest rolled-back rollout version above it, so a device that installed
  *       a rolled-back version is allowed (and told) to go back, by metadata with a higher version.</li>
@@ -49,17 +50,20 @@ public final class RolloutTargets {
         }
         for (Map.Entry<String, List<Rollout>> e : byModel.entrySet()) {
             List<Rollout> rollouts = e.getValue();
-            Rollout latest = rollouts.get(rollouts.size() - 1);
-            if (latest.state() == Rollout.State.ROLLED_BACK || !latest.reached(deviceId, labels)) {
-                continue;
+            Long chosen = null;
+            for (int i = rollouts.size() - 1; i >= 0; i--) {
+                Rollout r = rollouts.get(i);
+                if (r.state() != Rollout.State.ROLLED_BACK && r.reached(deviceId, labels)) {
+                    chosen = r.version();
+                    break;
+                }
             }
             Choice base = out.get(e.getKey());
-            if (base != null && base.version() == latest.version()) {
+            if (chosen == null || (base != null && base.version() == chosen)) {
                 continue;
             }
-            Long rb = base != null && latest.version() < base.version() ? base.version() : null;
-            out.put(e.getKey(), new Choice(e.getKey(), channel, latest.version(),
-                    rollbackFrom(rollouts, latest.version(), rb)));
+            Long rb = base != null && chosen < base.version() ? base.version() : null;
+            out.put(e.getKey(), new Choice(e.getKey(), channel, chosen, rollbackFrom(rollouts, chosen, rb)));
         }
         return List.copyOf(out.values());
     }
