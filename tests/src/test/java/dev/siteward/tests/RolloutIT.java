@@ -140,10 +140,28 @@ class RolloutIT {
         }
     }
 
+    /** {@code GET /v1/admin/rollouts/{id}} (what {@code rollout status ID --json} prints), without a JVM per call. */
     static JsonNode status(String id) throws Exception {
-        Result r = gateway.cli("rollout", "status", id, "--json");
-        assertEquals(0, r.exitCode(), r.both());
-        return JSON.readTree(r.stdout());
+        var r = gateway.admin("GET", "rollouts/" + id, "");
+        assertEquals(200, r.statusCode(), r.body());
+        return JSON.readTree(r.body());
+    }
+
+    static String statusText(String id) {
+        try {
+            return status(id).toString();
+        } catch (Exception e) {
+            return e.toString();
+        }
+    }
+
+    static String metadataPayload(Device d) {
+        try {
+            return com.nimbusds.jose.JWSObject.parse(Files.readString(d.models().store().root()
+                    .resolve("metadata.jws")).strip()).getPayload().toString();
+        } catch (Exception e) {
+            return e.toString();
+        }
     }
 
     @Test
@@ -158,7 +176,7 @@ class RolloutIT {
                 "50%,100%", "--max-failure", "101%");
         assertEquals(2, bad.exitCode(), bad.both());
         Result started = gateway.cli("rollout", "start", MODEL, "--version", "2", "--channel", "stable", "--stages",
-                "50%,100%", "--soak", "10m", "--max-failure", "10%", "--auto-rollback");
+                "50%,100%", "--soak", "10m", "--max-failure", "5%", "--auto-rollback");
         assertEquals(0, started.exitCode(), started.both());
         String id = started.stdout().strip();
         assertTrue(id.matches("[0-9a-f-]{36}"), id);
@@ -184,7 +202,9 @@ class RolloutIT {
                 assertEquals(FetchResult.Outcome.FALLBACK, r.outcome(), r.message());
                 assertEquals(1L, r.running());
             } else if (stage.contains(d.id())) {
-                assertEquals(FetchResult.Outcome.INSTALLED, r.outcome(), r.message());
+                assertEquals(FetchResult.Outcome.INSTALLED, r.outcome(), () -> r.message() + "; " + d.id()
+                        + " at " + Cohort.position(id, d.id()) + "; " + statusText(id) + "; metadata "
+                        + metadataPayload(d));
                 assertEquals(2L, r.running());
                 v2Metadata.put(d.id(), Files.readString(d.models().store().root().resolve("metadata.jws")));
             } else {
@@ -202,6 +222,9 @@ class RolloutIT {
         assertEquals(0, s.at("/rollout/currentStage").asInt());
         assertTrue(s.at("/rollout/haltReason").asText().contains(failing.id() + " fallback"), s.toString());
         assertEquals(stage.size(), s.at("/stages/0/targeted").asInt());
+        Result json = gateway.cli("rollout", "status", id, "--json");
+        assertEquals(0, json.exitCode(), json.both());
+        assertEquals("rolled_back", JSON.readTree(json.stdout()).at("/rollout/state").asText());
         assertEquals(1, s.at("/stages/0/failed").asInt());
         Result text = gateway.cli("rollout", "status", id);
         assertEquals(0, text.exitCode(), text.both());

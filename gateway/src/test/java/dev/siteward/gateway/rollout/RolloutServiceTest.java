@@ -437,6 +437,32 @@ class RolloutServiceTest {
     }
 
     @Test
+    void aDeviceAnAbortedRolloutLeftOnItsVersionStaysThereUntilALaterRolloutReachesIt() throws Exception {
+        pollAll(Set.of());
+        Rollout a = rollouts.start(start(2, "zone=line-3,100%", Duration.ofHours(1), false));
+        pollAll(Set.of());
+        assertEquals(20, running(2));
+        rollouts.abort(a.id());
+        Rollout b = rollouts.start(start(3, "5%,100%", Duration.ofHours(1), false));
+        pollAll(Set.of());
+        long inB = devices.keySet().stream().filter(id -> b.reached(id, Map.of())).count();
+        long lineThreeInB = devices.keySet().stream().filter(id -> b.reached(id, Map.of())
+                && Integer.parseInt(id.substring(4)) < 20).count();
+        assertTrue(inB > 0);
+        assertEquals(inB, running(3));
+        assertEquals(20 - lineThreeInB, running(2));
+        assertEquals(FLEET - 20 - (inB - lineThreeInB), running(1));
+        long refused = store.inTransaction(c -> {
+            try (var ps = c.prepareStatement("SELECT COUNT(*) FROM model_reports WHERE result = 'refused'");
+                 var rs = ps.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        });
+        assertEquals(0, refused, "no device was offered a downgrade it must refuse");
+    }
+
+    @Test
     void aCompletedRolloutCanBeRolledBackAndTheChannelPointsBackWithRollbackFrom() throws Exception {
         pollAll(Set.of());
         Rollout r = rollouts.start(start(2, "100%", Duration.ZERO, false));
