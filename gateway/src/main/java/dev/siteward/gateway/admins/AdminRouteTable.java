@@ -80,6 +80,7 @@ public final class AdminRouteTable {
         r.add(new Rule(Methods.READ, "/v1/admin/models/**", EVERY_ROLE));
         r.add(rule(Methods.WRITE, "/v1/admin/rollouts/**", AdminRole.OPERATOR));
         r.add(new Rule(Methods.READ, "/v1/admin/rollouts/**", EVERY_ROLE));
+        r.add(new Rule(Methods.READ, "/v1/admin/fleet/**", EVERY_ROLE));
         r.add(rule(Methods.WRITE, "/v1/admin/publishers/**", AdminRole.SECURITY));
         r.add(new Rule(Methods.READ, "/v1/admin/publishers/**", EVERY_ROLE));
         r.add(rule(Methods.WRITE, "/v1/admin/policy*/**", AdminRole.SECURITY));

@@ -93,21 +93,38 @@ public final class DeviceCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
+            List<Device> devices;
             try (GatewayOperations ops = GatewayOperations.open(dataDir, keys)) {
-                List<Device> devices = ops.listDevices();
+                devices = ops.listDevices();
                 if (json) {
                     out().println(JSON.writeValueAsString(devices));
                     return 0;
                 }
-                out().printf("%-24s %-10s %-28s %-22s %s%n", "ID", "STATUS", "LABELS", "CERTIFICATE EXPIRES",
-                        "LAST SEEN");
-                Instant now = Instant.now();
-                for (Device d : devices) {
-                    DeviceCertificate c = d.currentCertificate(now);
-                    out().printf("%-24s %-10s %-28s %-22s %s%n", d.id(), d.status().dbName(), labels(d.labels()),
-                            c == null ? "-" : c.notAfter().toString(), text(d.lastSeenAt()));
-                }
-                return 0;
+            }
+            com.fasterxml.jackson.databind.JsonNode health = fleetHealth();
+            out().printf("%-24s %-10s %-28s %-22s %-24s %-28s %-20s %s%n", "ID", "STATUS", "LABELS",
+                    "CERTIFICATE EXPIRES", "LAST SEEN", "MODELS", "LAST HEARTBEAT", "HEALTH");
+            Instant now = Instant.now();
+            for (Device d : devices) {
+                DeviceCertificate c = d.currentCertificate(now);
+                com.fasterxml.jackson.databind.JsonNode h = health.path(d.id());
+                List<String> models = new ArrayList<>();
+                h.path("models").fields().forEachRemaining(e -> models.add(e.getKey() + "@" + e.getValue().asText()));
+                out().printf("%-24s %-10s %-28s %-22s %-24s %-28s %-20s %s%n", d.id(), d.status().dbName(),
+                        labels(d.labels()), c == null ? "-" : c.notAfter().toString(), text(d.lastSeenAt()),
+                        models.isEmpty() ? "-" : String.join(",", models),
+                        h.has("lastHeartbeat") ? h.get("lastHeartbeat").asText() : "-",
+                        h.has("health") ? h.get("health").asText() : "no heartbeat");
+            }
+            return 0;
+        }
+
+        /** Each device's latest heartbeat and health (siteward.fleet.stale-after), or nothing when unavailable. */
+        private com.fasterxml.jackson.databind.JsonNode fleetHealth() {
+            try (RolloutOperations ops = RolloutOperations.open(dataDir)) {
+                return ops.fleetHealth();
+            } catch (Exception e) {
+                return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
             }
         }
     }

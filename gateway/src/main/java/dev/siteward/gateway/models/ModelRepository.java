@@ -399,6 +399,7 @@ public final class ModelRepository {
             if (!exists(c, "SELECT 1 FROM model_versions WHERE model_name = ? AND version = ?", name, version)) {
                 throw ModelException.notFound(name + " version " + version + " is not published");
             }
+            dev.siteward.gateway.rollout.RolloutService.checkNoActiveRollout(c, name, channel);
             Optional<Release> previous = releases(c, name).stream().filter(r -> r.channel().equals(channel))
                     .findFirst();
             Long rollbackFrom = null;
@@ -427,6 +428,9 @@ public final class ModelRepository {
                 ps.setTimestamp(6, Timestamp.from(now));
                 ps.executeUpdate();
             }
+            // a release is a rollout with one 100% stage, recorded so rollouts of the channel see it
+            dev.siteward.gateway.rollout.RolloutService.recordRelease(c, name, channel, version,
+                    previous.map(Release::version).orElse(null), cls, now);
             return new Release(name, channel, version, cls, rollbackFrom, now);
         });
     }

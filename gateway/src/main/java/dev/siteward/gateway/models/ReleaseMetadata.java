@@ -127,7 +127,7 @@ public final class ReleaseMetadata {
     private Document metadataLocked(String deviceId) throws ModelException, StoreException, IOException {
         long trustVersion = trust().version();
         Map<String, String> deviceLabels = labels.of(deviceId);
-        List<ReleaseTargets.Target> targets = store.inTransaction(c -> ReleaseTargets.forDevice(c, deviceLabels));
+        List<ReleaseTargets.Target> targets = store.inTransaction(c -> ReleaseTargets.forDevice(c, deviceId, deviceLabels));
         List<Map<String, Object>> models = new ArrayList<>();
         List<String> withdrawals = new ArrayList<>();
         Set<String> digests = new HashSet<>();

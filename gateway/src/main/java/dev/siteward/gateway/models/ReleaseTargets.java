@@ -1,5 +1,6 @@
 package dev.siteward.gateway.models;
 
+import dev.siteward.gateway.rollout.RolloutTargets;
 import dev.siteward.pki.modelsig.Withdrawal;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -11,8 +12,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Which model versions one device should run: the one place that answers it (staged rollouts add their stages
- * here). A device is on the channel named by its {@code channel} label ({@value ModelRepository#DEFAULT_CHANNEL}
+ * Which model versions one device should run: the one place that answers it (staged rollouts apply their stages
+ * here, through {@link RolloutTargets}). A device is on the channel named by its {@code channel} label ({@value ModelRepository#DEFAULT_CHANNEL}
  * without one); a release applies when its classes are empty or list the device's {@code class} label.
  *
  * <p>A released version that its publisher has since withdrawn is never offered: the device is pointed at the
@@ -29,25 +30,36 @@ public final class ReleaseTargets {
                          long signatureSize, List<ModelRepository.FileEntry> files, List<String> withdrawalShas) {
     }
 
-    /** The targets for a device with these labels, sorted by model name. */
-    public static List<Target> forDevice(Connection c, Map<String, String> labels) throws SQLException {
+    /**
+     * The targets for a device with this id and these labels, sorted by model name: the channel's releases with its
+     * rollouts applied ({@link RolloutTargets#choose}: a device in a reached stage gets the rollout's version, a
+     * rolled-back rollout sends its devices back with {@code rollbackFrom}), then withdrawals.
+     */
+    public static List<Target> forDevice(Connection c, String deviceId, Map<String, String> labels)
+            throws SQLException {
         String channel = labels.getOrDefault("channel", ModelRepository.DEFAULT_CHANNEL);
         String cls = labels.get("class");
-        List<ModelRepository.Release> releases = new ArrayList<>();
+        List<RolloutTargets.Release> applicable = new ArrayList<>();
         try (PreparedStatement ps = c.prepareStatement("SELECT model_name, channel, version, classes, rollback_from, "
                 + "released_at FROM model_releases WHERE channel = ? ORDER BY model_name")) {
             ps.setString(1, channel);
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    releases.add(ModelRepository.release(rs.getString("model_name"), rs));
+                    ModelRepository.Release r = ModelRepository.release(rs.getString("model_name"), rs);
+                    if (r.classes().isEmpty() || (cls != null && r.classes().contains(cls))) {
+                        applicable.add(new RolloutTargets.Release(r.model(), r.channel(), r.version(), r.classes(),
+                                r.rollbackFrom()));
+                    }
                 }
             }
         }
+        List<ModelRepository.Release> releases = new ArrayList<>();
+        for (RolloutTargets.Choice ch : RolloutTargets.choose(c, deviceId, labels, channel, applicable)) {
+            releases.add(new ModelRepository.Release(ch.model(), ch.channel(), ch.version(), List.of(),
+                    ch.rollbackFrom(), null));
+        }
         List<Target> out = new ArrayList<>();
         for (ModelRepository.Release r : releases) {
-            if (!r.classes().isEmpty() && (cls == null || !r.classes().contains(cls))) {
-                continue;
-            }
             List<ModelRepository.StoredWithdrawal> stored = ModelRepository.storedWithdrawals(c, r.model());
             List<Withdrawal> withdrawals = stored.stream().map(ModelRepository.StoredWithdrawal::withdrawal).toList();
             long version = r.version();
