@@ -15,6 +15,9 @@ import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.net.ssl.KeyManagerFactory;
@@ -48,7 +51,8 @@ public final class MqttInferenceClient implements MqttCallback, AutoCloseable {
     /** The shared subscription the gateway's inference client takes. */
     public static final String SUBSCRIPTION = "$share/siteward/siteward/sensors/+/readings";
     private static final Pattern READINGS = Pattern.compile("siteward/sensors/([^/+#]+)/readings");
-    private static final int PUBLISH_ATTEMPTS = 200;
+    private static final int PUBLISH_ATTEMPTS = 2_000;
+    private static final int OUTBOX = 65_536;
 
     private final MqttAsyncClient client;
     private final MqttConnectionOptions options;
@@ -56,6 +60,9 @@ public final class MqttInferenceClient implements MqttCallback, AutoCloseable {
     private final int maxPayload;
     private final ObjectMapper json = new ObjectMapper();
     private final ObjectMapper cbor = new ObjectMapper(new CBORFactory());
+    private final BlockingQueue<Outgoing> outbox = new LinkedBlockingQueue<>(OUTBOX);
+    private final Thread publisher;
+    private volatile boolean running = true;
 
     public MqttInferenceClient(String serverUri, String serviceName, PrivateKey key, List<X509Certificate> chain,
                                X509Certificate root, InferenceService service, int maxPayload)
@@ -71,6 +78,9 @@ public final class MqttInferenceClient implements MqttCallback, AutoCloseable {
         options.setConnectionTimeout(10);
         options.setReceiveMaximum(1000);
         client.setCallback(this);
+        this.publisher = new Thread(this::publishLoop, "inference-publisher");
+        publisher.setDaemon(true);
+        publisher.start();
     }
 
     /** Connects (and keeps reconnecting in the background); waits up to {@code millis} for the first connection. */
@@ -187,7 +197,10 @@ public final class MqttInferenceClient implements MqttCallback, AutoCloseable {
         return m;
     }
 
-    /** Publishes with QoS 1; retries Paho's "too many publishes in progress" (it happens even at low rates). */
+    /**
+     * Queues a reply for the publisher thread. Paho completes in-flight publishes on its callback thread, so
+     * publishing (and waiting for a free slot) on that thread, or on a batcher thread, would stall both.
+     */
     private void publish(String topic, Map<String, Object> body, byte[] correlation) {
         byte[] bytes;
         try {
@@ -201,22 +214,45 @@ public final class MqttInferenceClient implements MqttCallback, AutoCloseable {
         if (correlation != null) {
             out.getProperties().setCorrelationData(correlation);
         }
-        for (int attempt = 0; ; attempt++) {
+        if (!outbox.offer(new Outgoing(topic, out))) {
+            service.refused("reply_dropped");
+            LOG.warn("inference: reply queue full; dropped a reply to {}", topic);
+        }
+    }
+
+    private record Outgoing(String topic, MqttMessage message) {
+    }
+
+    /** Publishes queued replies with QoS 1; waits out Paho's "too many publishes in progress" (it happens). */
+    private void publishLoop() {
+        while (running) {
+            Outgoing o;
             try {
-                client.publish(topic, out);
+                o = outbox.poll(200, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
                 return;
-            } catch (MqttException e) {
-                if (e.getReasonCode() == MqttClientException.REASON_CODE_MAX_INFLIGHT && attempt < PUBLISH_ATTEMPTS) {
-                    try {
-                        Thread.sleep(attempt < 10 ? 1 : 5);
-                    } catch (InterruptedException ie) {
-                        Thread.currentThread().interrupt();
-                        return;
+            }
+            if (o == null) {
+                continue;
+            }
+            for (int attempt = 0; running; attempt++) {
+                try {
+                    client.publish(o.topic(), o.message());
+                    break;
+                } catch (MqttException e) {
+                    boolean busy = e.getReasonCode() == MqttClientException.REASON_CODE_MAX_INFLIGHT;
+                    boolean down = e.getReasonCode() == MqttClientException.REASON_CODE_CLIENT_NOT_CONNECTED;
+                    if ((busy || down) && attempt < PUBLISH_ATTEMPTS) {
+                        try {
+                            Thread.sleep(busy ? (attempt < 100 ? 0 : 1) : 50, busy && attempt < 100 ? 100_000 : 0);
+                        } catch (InterruptedException ie) {
+                            return;
+                        }
+                        continue;
                     }
-                    continue;
+                    LOG.warn("inference: cannot publish to {}: {}", o.topic(), e.toString());
+                    break;
                 }
-                LOG.warn("inference: cannot publish to {}: {}", topic, e.toString());
-                return;
             }
         }
     }
@@ -263,12 +299,15 @@ public final class MqttInferenceClient implements MqttCallback, AutoCloseable {
     /** Disconnects and closes the client (queued readings are finished by {@link InferenceService#close}). */
     @Override
     public void close() {
+        running = false;
+        publisher.interrupt();
         try {
+            publisher.join(2_000);
             if (client.isConnected()) {
                 client.disconnect().waitForCompletion(2_000);
             }
             client.close();
-        } catch (MqttException e) {
+        } catch (MqttException | InterruptedException e) {
             LOG.debug("closing the inference client: {}", e.toString());
         }
     }
