@@ -51,7 +51,6 @@ public final class MqttInferenceClient implements MqttCallback, AutoCloseable {
     /** The shared subscription the gateway's inference client takes. */
     public static final String SUBSCRIPTION = "$share/siteward/siteward/sensors/+/readings";
     private static final Pattern READINGS = Pattern.compile("siteward/sensors/([^/+#]+)/readings");
-    private static final int PUBLISH_ATTEMPTS = 2_000;
     private static final int OUTBOX = 65_536;
 
     private final MqttAsyncClient client;
@@ -235,21 +234,35 @@ public final class MqttInferenceClient implements MqttCallback, AutoCloseable {
             if (o == null) {
                 continue;
             }
+            long firstTry = System.nanoTime();
             for (int attempt = 0; running; attempt++) {
                 try {
                     client.publish(o.topic(), o.message());
+                    long waited = System.nanoTime() - firstTry;
+                    if (waited > 1_000_000_000L) {
+                        LOG.warn("inference: a reply to {} waited {} ms for Paho's in-flight window", o.topic(),
+                                waited / 1_000_000);
+                    }
                     break;
                 } catch (MqttException e) {
+                    // Paho frees an in-flight slot on its callback thread after the PUBACK, so a full window is
+                    // normal under load: wait for it. While disconnected, keep the reply for up to 30 s.
                     boolean busy = e.getReasonCode() == MqttClientException.REASON_CODE_MAX_INFLIGHT;
                     boolean down = e.getReasonCode() == MqttClientException.REASON_CODE_CLIENT_NOT_CONNECTED;
-                    if ((busy || down) && attempt < PUBLISH_ATTEMPTS) {
+                    if (busy || (down && System.nanoTime() - firstTry < 30_000_000_000L)) {
                         try {
-                            Thread.sleep(busy ? (attempt < 100 ? 0 : 1) : 50, busy && attempt < 100 ? 100_000 : 0);
+                            if (busy && attempt < 50) {
+                                Thread.onSpinWait();
+                                Thread.yield();
+                            } else {
+                                Thread.sleep(busy ? 1 : 50);
+                            }
                         } catch (InterruptedException ie) {
                             return;
                         }
                         continue;
                     }
+                    service.refused("reply_dropped");
                     LOG.warn("inference: cannot publish to {}: {}", o.topic(), e.toString());
                     break;
                 }
