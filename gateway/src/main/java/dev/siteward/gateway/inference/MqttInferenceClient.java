@@ -82,9 +82,33 @@ public final class MqttInferenceClient implements MqttCallback, AutoCloseable {
         publisher.start();
     }
 
-    /** Connects (and keeps reconnecting in the background); waits up to {@code millis} for the first connection. */
-    public void start(long millis) throws MqttException {
-        client.connect(options).waitForCompletion(millis);
+    /**
+     * Connects, waiting up to {@code millis} for the first connection; when the broker is not reachable yet (an
+     * external broker started after the gateway) it keeps trying every 2 s in the background, and Paho reconnects
+     * after any later loss. Returns whether the first attempt connected.
+     */
+    public boolean start(long millis) {
+        try {
+            client.connect(options).waitForCompletion(millis);
+            return true;
+        } catch (MqttException e) {
+            LOG.warn("inference: cannot connect to the broker yet ({}); retrying every 2 s", e.toString());
+            Thread retry = new Thread(() -> {
+                while (running && !client.isConnected()) {
+                    try {
+                        Thread.sleep(2_000);
+                        client.connect(options).waitForCompletion(millis);
+                    } catch (MqttException again) {
+                        LOG.debug("inference: connect failed: {}", again.toString());
+                    } catch (InterruptedException ie) {
+                        return;
+                    }
+                }
+            }, "inference-connect");
+            retry.setDaemon(true);
+            retry.start();
+            return false;
+        }
     }
 
     /** Whether the client is connected to the broker. */
