@@ -6,7 +6,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 cd "$root"
 
-packages=(openssl curl softhsm2 opensc postgresql-15 mosquitto mosquitto-clients)
+packages=(openssl curl softhsm2 opensc postgresql-15 mosquitto mosquitto-clients python3-onnx python3-numpy)
 missing=()
 sudo=""
 [ "$(id -u)" -ne 0 ] && sudo="sudo"

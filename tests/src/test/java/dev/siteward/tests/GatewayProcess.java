@@ -26,6 +26,7 @@ final class GatewayProcess implements AutoCloseable {
 
     private static final Pattern LISTENING = Pattern.compile("siteward: listening enroll=(\\d+) device=(\\d+).*");
     private static final Pattern MQTT = Pattern.compile(" mqtt=(\\d+)");
+    private static final Pattern MANAGEMENT = Pattern.compile(" management=(\\d+)");
 
     private final Process process;
     private final Path dataDir;
@@ -35,6 +36,7 @@ final class GatewayProcess implements AutoCloseable {
     private final int enrollPort;
     private final int devicePort;
     private int mqttPort = -1;
+    private int managementPort = -1;
     private java.net.http.HttpClient adminClient;
     private static int counter;
 
@@ -65,7 +67,7 @@ final class GatewayProcess implements AutoCloseable {
     static synchronized GatewayProcess start(Path dataDir, Map<String, String> env, List<String> jvmArgs)
             throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(Processes.siteward("serve", "--data-dir", dataDir.toString(),
-                "--enroll-port", "0", "--device-port", "0", "--mqtt-port", "0"));
+                "--enroll-port", "0", "--device-port", "0", "--mqtt-port", "0", "--management-port", "0"));
         cmd.removeIf(a -> a.equals("-XX:TieredStopAtLevel=1") || a.equals("-XX:+UseSerialGC"));
         cmd.addAll(1, jvmArgs);
         Path err = dataDir.toAbsolutePath().getParent().resolve("gateway-" + (++counter) + ".log");
@@ -112,7 +114,16 @@ final class GatewayProcess implements AutoCloseable {
         if (mqtt.find()) {
             g.mqttPort = Integer.parseInt(mqtt.group(1));
         }
+        Matcher management = MANAGEMENT.matcher(m.group());
+        if (management.find()) {
+            g.managementPort = Integer.parseInt(management.group(1));
+        }
         return g;
+    }
+
+    /** The management listener's port (/prometheus, /health) from the listening line, or -1. */
+    int managementPort() {
+        return managementPort;
     }
 
     /** The embedded MQTT broker's port from the listening line, or -1 when it runs none (external broker). */

@@ -53,6 +53,12 @@ public final class ServeCommand implements Callable<Integer> {
                     + "port. Not used when siteward.mqtt.broker is external.")
     Integer mqttPort;
 
+    @Option(names = "--management-port", paramLabel = "PORT",
+            description = "Management listener for /prometheus and /health (default 9090, or "
+                    + "siteward.inference.management-port), bound to 127.0.0.1 unless "
+                    + "siteward.inference.management-address says otherwise; 0 picks a free port.")
+    Integer managementPort;
+
     @Option(names = "--advertised-host", paramLabel = "HOST",
             description = "Host name devices use to reach this gateway (default: this host's name).")
     String advertisedHost;
@@ -89,7 +95,13 @@ public final class ServeCommand implements Callable<Integer> {
         if (mqtt == enroll || mqtt == device) {
             throw CliException.badInput("--mqtt-port must differ from --enroll-port and --device-port");
         }
+        int management = port(managementPort, "siteward.inference.management-port", "SITEWARD_MANAGEMENT_PORT",
+                dev.siteward.gateway.inference.InferenceConfiguration.DEFAULT_MANAGEMENT_PORT);
+        if (management == enroll || management == device || management == mqtt) {
+            throw CliException.badInput("--management-port must differ from the other ports");
+        }
         Map<String, Object> props = new HashMap<>();
+        props.put("siteward.inference.management-port", management);
         props.put("siteward.data-dir", dataDir.path().toString());
         props.put("siteward.enroll-port", enroll);
         props.put("siteward.device-port", device);
@@ -122,6 +134,10 @@ public final class ServeCommand implements Callable<Integer> {
         String mqttListening;
         try {
             mqttListening = startMqtt(ctx);
+            if (ctx.getBean(dev.siteward.gateway.inference.InferenceConfiguration.class).isEnabled()) {
+                ctx.getBean(dev.siteward.gateway.inference.InferenceBeans.InferenceRuntime.class);
+                mqttListening += " management=" + management;
+            }
         } catch (CliException e) {
             lock.close();
             throw e;

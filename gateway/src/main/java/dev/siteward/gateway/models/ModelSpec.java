@@ -30,6 +30,8 @@ import org.yaml.snakeyaml.error.YAMLException;
  *   scale: 0.00392156862             # multiply raw values first
  *   mean: [0.485, 0.456, 0.406]      # then subtract per channel
  *   std: [0.229, 0.224, 0.225]       # then divide per channel (each > 0; as many as mean)
+ *   min: 0                           # raw values below are refused (inference: out_of_range)
+ *   max: 255                         # raw values above are refused
  * postprocessing:                    # optional
  *   activation: softmax              # none, softmax or sigmoid
  *   labels: [person, car, bike, dog]
@@ -37,22 +39,29 @@ import org.yaml.snakeyaml.error.YAMLException;
  *   score: 0.5
  * reference:                         # optional: reference statistics per input name
  *   images: {mean: [0.45], std: [0.22], min: 0, max: 1}
+ * decision:                          # optional: how shared inference turns scores into a decision
+ *   output: scores                   # the output compared with thresholds.&lt;output&gt; (required, with a threshold)
+ *   k: 3                             # alarm when at least k of the last n readings are above (default 1 of 1)
+ *   n: 5
+ *   clear: 1                         # an alarm clears when at most this many of the last n are above (k - 1)
+ *   action: line.stop                # optional: action requested (through the policy engine) when an alarm starts
  * </pre>
  */
 public record ModelSpec(String entry, List<Tensor> inputs, List<Tensor> outputs, Map<String, Object> preprocessing,
                         Map<String, Object> postprocessing, Map<String, Double> thresholds,
-                        Map<String, Map<String, Object>> reference) {
+                        Map<String, Map<String, Object>> reference, Map<String, Object> decision) {
 
     /** The file name the spec must have, at the model's root. */
     public static final String FILE_NAME = "siteward-model.yaml";
     static final int MAX_BYTES = 256 * 1024;
 
     private static final Set<String> TOP = Set.of("entry", "inputs", "outputs", "preprocessing", "postprocessing",
-            "thresholds", "reference");
+            "thresholds", "reference", "decision");
     private static final Set<String> TENSOR_KEYS = Set.of("name", "shape", "type");
     private static final Set<String> TYPES = Set.of("float32", "float16", "float64", "int8", "uint8", "int16",
             "int32", "int64", "bool");
-    private static final Set<String> PRE = Set.of("layout", "scale", "mean", "std");
+    private static final Set<String> PRE = Set.of("layout", "scale", "mean", "std", "min", "max");
+    private static final Set<String> DECISION = Set.of("output", "k", "n", "clear", "action");
     private static final Set<String> POST = Set.of("activation", "labels");
     private static final Set<String> REF = Set.of("mean", "std", "min", "max");
 
@@ -127,7 +136,10 @@ public record ModelSpec(String entry, List<Tensor> inputs, List<Tensor> outputs,
                 reference.put(e.getKey(), Map.copyOf(out));
             }
         }
-        return new ModelSpec(entry, inputs, outputs, pre, post, Map.copyOf(thresholds), Map.copyOf(reference));
+        Map<String, Object> decision = top.containsKey("decision")
+                ? decision(top.get("decision"), outputs, thresholds) : Map.of();
+        return new ModelSpec(entry, inputs, outputs, pre, post, Map.copyOf(thresholds), Map.copyOf(reference),
+                decision);
     }
 
     /**
@@ -227,12 +239,54 @@ public record ModelSpec(String entry, List<Tensor> inputs, List<Tensor> outputs,
         if (p.containsKey("std")) {
             out.put("std", numbers(p.get("std"), "preprocessing.std", true));
         }
+        for (String k : List.of("min", "max")) {
+            if (p.containsKey(k)) {
+                out.put(k, number(p.get(k), "preprocessing." + k));
+            }
+        }
+        if (out.containsKey("min") && out.containsKey("max") && (double) out.get("min") > (double) out.get("max")) {
+            throw invalid("'preprocessing': min is greater than max");
+        }
         if (out.containsKey("mean") != out.containsKey("std")
                 || (out.containsKey("mean")
                 && ((List<?>) out.get("mean")).size() != ((List<?>) out.get("std")).size())) {
             throw invalid("'preprocessing': mean and std go together, with as many values each");
         }
         return Map.copyOf(out);
+    }
+
+    private static Map<String, Object> decision(Object value, List<Tensor> outputs, Map<String, Double> thresholds)
+            throws ModelException {
+        Map<String, Object> d = map(value, "'decision'", DECISION);
+        Map<String, Object> out = new LinkedHashMap<>();
+        if (!(d.get("output") instanceof String output) || outputs.stream().noneMatch(t -> t.name().equals(output))) {
+            throw invalid("'decision.output' must name one of the outputs");
+        }
+        if (!thresholds.containsKey(output)) {
+            throw invalid("'decision.output' needs 'thresholds." + output + "'");
+        }
+        out.put("output", output);
+        long n = count(d.getOrDefault("n", 1), "decision.n", 1, 1000);
+        long k = count(d.getOrDefault("k", 1), "decision.k", 1, n);
+        long clear = count(d.getOrDefault("clear", k - 1), "decision.clear", 0, k - 1);
+        out.put("n", n);
+        out.put("k", k);
+        out.put("clear", clear);
+        if (d.containsKey("action")) {
+            if (!(d.get("action") instanceof String a) || !a.matches("[a-z][a-z0-9_.-]{0,63}")) {
+                throw invalid("'decision.action' must be an action name such as line.stop");
+            }
+            out.put("action", a);
+        }
+        return Map.copyOf(out);
+    }
+
+    private static long count(Object v, String key, long min, long max) throws ModelException {
+        if ((v instanceof Integer || v instanceof Long) && ((Number) v).longValue() >= min
+                && ((Number) v).longValue() <= max) {
+            return ((Number) v).longValue();
+        }
+        throw invalid("'" + key + "' must be an integer from " + min + " to " + max);
     }
 
     private static Map<String, Object> postprocessing(Object value) throws ModelException {

@@ -296,7 +296,7 @@ public final class GatewayBench {
             // the per-source enrollment rate limit (20/s, burst 40) would turn a load test from one address into 429s
             cmd.addAll(List.of("-Dsiteward.enroll-rate-per-second=1000000", "-Dsiteward.enroll-burst=1000000",
                     "-jar", jar.toString(), "serve", "--data-dir", dataDir.toString(), "--enroll-port", "0",
-                    "--device-port", "0", "--mqtt-port", "0"));
+                    "--device-port", "0", "--mqtt-port", "0", "--management-port", "0"));
             ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(dir.resolve("gateway.log").toFile());
             pb.environment().remove("SITEWARD_HOME");
             pb.environment().put("SITEWARD_CA_PASSPHRASE", "benchmark passphrase");

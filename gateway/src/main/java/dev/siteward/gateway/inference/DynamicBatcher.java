@@ -1,0 +1,336 @@
+package dev.siteward.gateway.inference;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The dynamic batcher of one model: readings wait in per-device queues and one worker thread runs them through ONNX
+ * Runtime in batches of at most {@code maxBatch} rows, as soon as a batch is full or the oldest reading has waited
+ * {@code maxDelayMicros}. Batches are filled round-robin across devices (one reading per device per turn), so a
+ * chatty sensor cannot starve the others; a device's queue holds at most {@code perDevice} readings and the model's
+ * at most {@code capacity}: beyond either, {@link #offer} refuses (the caller reports {@code shed}).
+ *
+ * <p>Hot swap: {@link #swap} hands over a new release; the worker switches between two batches, so readings already
+ * queued are served by the new release (re-prepared with its pipeline) and none is dropped; the old session is
+ * closed once its last batch is done.
+ */
+public final class DynamicBatcher implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DynamicBatcher.class);
+
+    /** Batching limits. */
+    public record Settings(int maxBatch, long maxDelayMicros, int capacity, int perDevice) {
+        public Settings {
+            if (maxBatch < 1 || maxDelayMicros < 0 || capacity < 1 || perDevice < 1) {
+                throw new IllegalArgumentException("batch, capacity and per-device limits must be positive");
+            }
+        }
+    }
+
+    /** Receives each reading's outcome on the worker thread (in reading order per device). */
+    public interface Sink {
+        /** The batch's outputs; this reading's row is {@code index} of {@code size}. */
+        void completed(Job job, LoadedModel model, Map<String, float[]> outputs, int index, int size);
+
+        /** The reading could not be run (re-preparation for a swapped-in release, or a runtime failure). */
+        void failed(Job job, ReadingError error);
+    }
+
+    /** One queued reading: its raw features, the row prepared by {@code preparedBy}, and its reply context. */
+    public static final class Job {
+        final String device;
+        final double[] raw;
+        float[] row;
+        InferencePipeline preparedBy;
+        final long arrivedNanos;
+        final Object context;
+
+        public Job(String device, double[] raw, float[] row, InferencePipeline preparedBy, long arrivedNanos,
+                   Object context) {
+            this.device = device;
+            this.raw = raw;
+            this.row = row;
+            this.preparedBy = preparedBy;
+            this.arrivedNanos = arrivedNanos;
+            this.context = context;
+        }
+
+        public String device() {
+            return device;
+        }
+
+        public long arrivedNanos() {
+            return arrivedNanos;
+        }
+
+        public Object context() {
+            return context;
+        }
+    }
+
+    private final String name;
+    private final Settings settings;
+    private final Sink sink;
+    private final InferenceMetrics metrics;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition ready = lock.newCondition();
+    private final Condition idle = lock.newCondition();
+    private final Map<String, ArrayDeque<Job>> queues = new HashMap<>();
+    private final ArrayDeque<String> turn = new ArrayDeque<>();
+    private final Thread worker;
+    private int size;
+    private boolean running = true;
+    private boolean busy;
+    private LoadedModel current;
+    private LoadedModel pending;
+
+    public DynamicBatcher(String name, LoadedModel model, Settings settings, Sink sink, InferenceMetrics metrics) {
+        this.name = name;
+        this.current = model;
+        this.settings = settings;
+        this.sink = sink;
+        this.metrics = metrics;
+        metrics.queue(name, this::depth);
+        this.worker = new Thread(this::work, "inference-" + name);
+        worker.setDaemon(true);
+        worker.start();
+    }
+
+    /** The release serving new readings (the pending one once a swap was requested). */
+    public LoadedModel model() {
+        lock.lock();
+        try {
+            return pending != null ? pending : current;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Queues a reading; {@code false} when the device's or the model's queue is full (shed). */
+    public boolean offer(Job job) {
+        lock.lock();
+        try {
+            if (!running || size >= settings.capacity()) {
+                return false;
+            }
+            ArrayDeque<Job> q = queues.get(job.device);
+            if (q == null) {
+                q = new ArrayDeque<>();
+                queues.put(job.device, q);
+                turn.addLast(job.device);
+            } else if (q.size() >= settings.perDevice()) {
+                return false;
+            }
+            q.addLast(job);
+            size++;
+            if (size >= settings.maxBatch() || size == 1) {
+                ready.signal();
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Readings waiting. */
+    public int depth() {
+        lock.lock();
+        try {
+            return size;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Switches to a new release between two batches; queued readings are kept and served by it. */
+    public void swap(LoadedModel next) {
+        LoadedModel replaced;
+        lock.lock();
+        try {
+            replaced = pending;
+            pending = next;
+            ready.signal();
+        } finally {
+            lock.unlock();
+        }
+        if (replaced != null) {
+            replaced.close();
+        }
+    }
+
+    /** Waits until every queued reading has been run (tests and orderly shutdown). */
+    public boolean drain(long timeout, TimeUnit unit) throws InterruptedException {
+        long deadline = System.nanoTime() + unit.toNanos(timeout);
+        lock.lock();
+        try {
+            while (size > 0 || busy) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                idle.awaitNanos(left);
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void work() {
+        List<Job> batch = new ArrayList<>(settings.maxBatch());
+        float[] rows = null;
+        while (true) {
+            LoadedModel model;
+            lock.lock();
+            try {
+                busy = false;
+                if (size == 0) {
+                    idle.signalAll();
+                }
+                try {
+                    while (running && !(size >= settings.maxBatch() || (size > 0 && waitedEnough()))) {
+                        if (pending != null && size == 0) {
+                            break;
+                        }
+                        if (size == 0) {
+                            ready.await();
+                        } else {
+                            ready.awaitNanos(Math.max(1, settings.maxDelayMicros() * 1000
+                                    - (System.nanoTime() - oldest())));
+                        }
+                    }
+                } catch (InterruptedException e) {
+                    running = false;
+                }
+                if (pending != null) {
+                    LoadedModel old = current;
+                    current = pending;
+                    pending = null;
+                    old.close();
+                    metrics.swapped();
+                }
+                if (!running && size == 0) {
+                    return;
+                }
+                take(batch);
+                busy = !batch.isEmpty();
+                model = current;
+            } finally {
+                lock.unlock();
+            }
+            if (batch.isEmpty()) {
+                continue;
+            }
+            rows = run(model, batch, rows);
+            batch.clear();
+        }
+    }
+
+    private boolean waitedEnough() {
+        return System.nanoTime() - oldest() >= settings.maxDelayMicros() * 1000;
+    }
+
+    private long oldest() {
+        long t = Long.MAX_VALUE;
+        for (ArrayDeque<Job> q : queues.values()) {
+            t = Math.min(t, q.peekFirst().arrivedNanos);
+        }
+        return t;
+    }
+
+    /** Takes up to maxBatch readings, one per device per turn. */
+    private void take(List<Job> batch) {
+        while (batch.size() < settings.maxBatch() && !turn.isEmpty()) {
+            String device = turn.pollFirst();
+            ArrayDeque<Job> q = queues.get(device);
+            batch.add(q.pollFirst());
+            size--;
+            if (q.isEmpty()) {
+                queues.remove(device);
+            } else {
+                turn.addLast(device);
+            }
+        }
+    }
+
+    private float[] run(LoadedModel model, List<Job> batch, float[] rows) {
+        InferencePipeline pipeline = model.pipeline();
+        int width = pipeline.features();
+        List<Job> runnable = new ArrayList<>(batch.size());
+        for (Job job : batch) {
+            if (job.preparedBy != pipeline) {
+                try {
+                    job.row = pipeline.prepare(job.raw);
+                    job.preparedBy = pipeline;
+                } catch (ReadingError e) {
+                    sink.failed(job, e);
+                    continue;
+                }
+            }
+            runnable.add(job);
+        }
+        if (runnable.isEmpty()) {
+            return rows;
+        }
+        if (rows == null || rows.length < runnable.size() * width) {
+            rows = new float[settings.maxBatch() * width];
+        }
+        for (int i = 0; i < runnable.size(); i++) {
+            System.arraycopy(runnable.get(i).row, 0, rows, i * width, width);
+        }
+        Map<String, float[]> out;
+        try {
+            out = model.onnx().run(rows, runnable.size());
+        } catch (Exception e) {
+            LOG.warn("inference on {} version {} failed for a batch of {}: {}", pipeline.model(), pipeline.version(),
+                    runnable.size(), e.toString());
+            for (Job job : runnable) {
+                sink.failed(job, new ReadingError(ReadingError.INFERENCE_FAILED, "the model failed on this batch"));
+            }
+            return rows;
+        }
+        metrics.batch(name, runnable.size());
+        for (int i = 0; i < runnable.size(); i++) {
+            try {
+                sink.completed(runnable.get(i), model, out, i, runnable.size());
+            } catch (RuntimeException e) {
+                LOG.warn("delivering a result of {} failed: {}", pipeline.model(), e.toString());
+            }
+        }
+        return rows;
+    }
+
+    /** Stops the worker after the queued readings have been run, and closes the sessions. */
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            running = false;
+            ready.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        try {
+            worker.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        lock.lock();
+        try {
+            current.close();
+            if (pending != null) {
+                pending.close();
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+}

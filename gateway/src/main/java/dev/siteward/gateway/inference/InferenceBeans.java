@@ -1,0 +1,95 @@
+package dev.siteward.gateway.inference;
+
+import dev.siteward.gateway.audit.AuditTrail;
+import dev.siteward.gateway.authorization.PolicyService;
+import dev.siteward.gateway.devices.DeviceRegistry;
+import dev.siteward.gateway.models.ModelRepository;
+import dev.siteward.gateway.mqtt.EmbeddedMqttBroker;
+import dev.siteward.gateway.mqtt.MqttConfiguration;
+import dev.siteward.gateway.mqtt.MqttServiceCredential;
+import dev.siteward.gateway.server.SitewardConfiguration;
+import dev.siteward.gateway.store.GatewayStore;
+import dev.siteward.pki.ca.SiteCa;
+import io.micronaut.context.BeanProvider;
+import io.micronaut.context.annotation.Bean;
+import io.micronaut.context.annotation.Factory;
+import io.micronaut.context.exceptions.ConfigurationException;
+import jakarta.inject.Singleton;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Wires shared inference. Nothing here starts with the application context: {@code siteward serve} asks for
+ * {@link InferenceRuntime} after the broker is up, so tests and CLI commands that build a context run no inference.
+ */
+@Factory
+public class InferenceBeans {
+
+    @Singleton
+    InferenceMetrics inferenceMetrics() {
+        return new InferenceMetrics();
+    }
+
+    @Singleton
+    @Bean(preDestroy = "close")
+    InferenceService inferenceService(GatewayStore store, ModelRepository repository, DeviceRegistry devices,
+                                      BeanProvider<PolicyService> policies, BeanProvider<AuditTrail> audit,
+                                      MqttConfiguration mqtt, InferenceConfiguration config, InferenceMetrics metrics,
+                                      Clock clock) {
+        DynamicBatcher.Settings settings;
+        try {
+            settings = config.batcherSettings();
+        } catch (IllegalArgumentException e) {
+            throw new ConfigurationException("siteward.inference: " + e.getMessage());
+        }
+        return InferenceService.overRepository(store, repository, devices,
+                policies.isPresent() ? policies.get() : null, audit.isPresent() ? audit.get() : AuditTrail.NONE,
+                mqtt.getServiceNames().get(0), settings, metrics, clock);
+    }
+
+    /** The running inference client and management listener, closed in that order before the service. */
+    public record InferenceRuntime(MqttInferenceClient client, ManagementListener management)
+            implements AutoCloseable {
+        @Override
+        public void close() {
+            client.close();
+            management.close();
+        }
+    }
+
+    @Singleton
+    @Bean(preDestroy = "close")
+    InferenceRuntime inferenceRuntime(SitewardConfiguration site, MqttConfiguration mqtt, InferenceConfiguration config,
+                                      SiteCa ca, InferenceService service, BeanProvider<EmbeddedMqttBroker> broker,
+                                      Clock clock) {
+        try {
+            String uri = mqtt.brokerMode() == MqttConfiguration.BrokerMode.EMBEDDED
+                    ? "ssl://localhost:" + broker.get().port()
+                    : "ssl://" + mqtt.getMosquittoHost() + ":" + mqtt.getMosquittoPort();
+            MqttServiceCredential credential = MqttServiceCredential.ensure(Path.of(site.getDataDir()), ca,
+                    mqtt.getServiceNames().get(0), clock);
+            MqttInferenceClient client = new MqttInferenceClient(uri, credential.name(), credential.key(),
+                    credential.chain(), ca.root(), service, config.getMaxPayloadBytes());
+            client.start(15_000);
+            ManagementListener management = new ManagementListener(config.getManagementAddress(),
+                    config.getManagementPort(), () -> service.metrics().prometheus(), () -> {
+                        Map<String, Object> h = new LinkedHashMap<>();
+                        boolean up = client.connected();
+                        return new ManagementListener.Health(up, "{\"status\":\"" + (up ? "UP" : "DOWN")
+                                + "\",\"mqtt\":" + up + ",\"models\":" + json(service.served()) + "}");
+                    });
+            return new InferenceRuntime(client, management);
+        } catch (Exception e) {
+            throw new ConfigurationException("cannot start shared inference: " + e.getMessage(), e);
+        }
+    }
+
+    private static String json(Map<String, Long> served) {
+        StringBuilder b = new StringBuilder("{");
+        served.forEach((k, v) -> b.append(b.length() > 1 ? "," : "").append('"').append(k.replace("\"", ""))
+                .append("\":").append(v));
+        return b.append('}').toString();
+    }
+}

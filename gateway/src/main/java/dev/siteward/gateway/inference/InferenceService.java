@@ -1,0 +1,298 @@
+package dev.siteward.gateway.inference;
+
+import dev.siteward.gateway.audit.AuditEvent;
+import dev.siteward.gateway.audit.AuditTrail;
+import dev.siteward.gateway.authorization.PolicyService;
+import dev.siteward.gateway.devices.Device;
+import dev.siteward.gateway.devices.DeviceRegistry;
+import dev.siteward.gateway.models.ModelRepository;
+import dev.siteward.gateway.models.ReleaseTargets;
+import dev.siteward.gateway.store.GatewayStore;
+import dev.siteward.policies.AccessRequest;
+import dev.siteward.policies.Effect;
+import dev.siteward.policies.RequestContext;
+import dev.siteward.policies.Resource;
+import dev.siteward.policies.Subject;
+import dev.siteward.policies.SubjectKind;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Shared inference: resolves the model released to a device's class ({@link ReleaseTargets}), loads it only from
+ * its verified bytes ({@link ModelRepository#loadVerified}), queues the reading on that model's
+ * {@link DynamicBatcher}, and turns the batch's outputs into a result with a k-of-n decision. When a decision
+ * starts an alarm and the signed spec names an action, the action is requested through the policy engine as the
+ * gateway's own service identity, and the decision is audited. A new release for a model is hot-swapped in at the
+ * next reading after it becomes the target (targets are re-read every {@value #TARGET_TTL_SECONDS} s per device).
+ */
+public final class InferenceService implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(InferenceService.class);
+    static final long TARGET_TTL_SECONDS = 5;
+
+    /** A reading as the device sent it. */
+    public record Reading(long seq, String ts, double[] features, String model) {
+    }
+
+    /** What a reading produced: a result or an error (exactly one of them is set). */
+    public record Outcome(long seq, Result result, ReadingError error) {
+    }
+
+    /** A result, in the wire order of docs/mqtt.md. */
+    public record Result(long seq, String model, long version, Map<String, Object> outputs, String decision,
+                         double latencyMs) {
+        /** The JSON object's fields. */
+        public Map<String, Object> toMap() {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("seq", seq);
+            m.put("model", model);
+            m.put("version", version);
+            m.put("outputs", outputs);
+            m.put("decision", decision);
+            m.put("latency_ms", Math.round(latencyMs * 1000) / 1000.0);
+            return m;
+        }
+    }
+
+    /** Where the model for a device comes from (the release tables; replaceable in tests). */
+    public interface Targets {
+        List<ReleaseTargets.Target> forDevice(String deviceId) throws Exception;
+    }
+
+    /** Loads a verified model version (the repository; replaceable in tests). */
+    public interface Loader {
+        LoadedModel load(String model, long version) throws Exception;
+    }
+
+    private record Cached(List<ReleaseTargets.Target> targets, Instant until) {
+    }
+
+    private record Pending(Reading reading, Consumer<Outcome> reply) {
+    }
+
+    private final Targets targets;
+    private final Loader loader;
+    private final PolicyService policies;
+    private final AuditTrail audit;
+    private final String serviceName;
+    private final DynamicBatcher.Settings settings;
+    private final InferenceMetrics metrics;
+    private final Clock clock;
+    private final Map<String, Cached> targetCache = new ConcurrentHashMap<>();
+    private final Map<String, DynamicBatcher> batchers = new ConcurrentHashMap<>();
+    private final Map<String, DecisionFilter> filters = new ConcurrentHashMap<>();
+
+    public InferenceService(Targets targets, Loader loader, PolicyService policies, AuditTrail audit,
+                            String serviceName, DynamicBatcher.Settings settings, InferenceMetrics metrics,
+                            Clock clock) {
+        this.targets = targets;
+        this.loader = loader;
+        this.policies = policies;
+        this.audit = audit;
+        this.serviceName = serviceName;
+        this.settings = settings;
+        this.metrics = metrics;
+        this.clock = clock;
+    }
+
+    /** The service over the gateway's release tables and model repository. */
+    public static InferenceService overRepository(GatewayStore store, ModelRepository repository,
+                                                  DeviceRegistry devices, PolicyService policies, AuditTrail audit,
+                                                  String serviceName, DynamicBatcher.Settings settings,
+                                                  InferenceMetrics metrics, Clock clock) {
+        Targets t = deviceId -> {
+            Map<String, String> labels = devices.find(deviceId).map(Device::labels).orElse(Map.of());
+            return store.inTransaction(c -> ReleaseTargets.forDevice(c, labels));
+        };
+        Loader l = (model, version) -> LoadedModel.of(repository.loadVerified(model, version));
+        return new InferenceService(t, l, policies, audit, serviceName, settings, metrics, clock);
+    }
+
+    public InferenceMetrics metrics() {
+        return metrics;
+    }
+
+    /**
+     * Runs a reading for a device; {@code reply} gets exactly one outcome, possibly on this thread (a refusal) or
+     * later on the model's batcher thread.
+     */
+    public void submit(String deviceId, Reading reading, Consumer<Outcome> reply) {
+        long arrived = System.nanoTime();
+        String modelName = reading.model() == null ? "-" : reading.model();
+        try {
+            ReleaseTargets.Target target = target(deviceId, reading.model());
+            modelName = target.model();
+            DynamicBatcher batcher = batcher(target);
+            InferencePipeline pipeline = batcher.model().pipeline();
+            float[] row = pipeline.prepare(reading.features());
+            if (!batcher.offer(new DynamicBatcher.Job(deviceId, reading.features(), row, pipeline, arrived,
+                    new Pending(reading, reply)))) {
+                throw new ReadingError(ReadingError.SHED, "the queue for " + target.model()
+                        + " is full; reading dropped, send it again later");
+            }
+        } catch (ReadingError e) {
+            metrics.error(modelName, e.code());
+            reply.accept(new Outcome(reading.seq(), null, e));
+        }
+    }
+
+    /** Counts a refusal made before a reading reached {@link #submit} (not_json, too_large, topic refusals). */
+    public void refused(String code) {
+        metrics.error("-", code);
+    }
+
+    private ReleaseTargets.Target target(String deviceId, String requested) throws ReadingError {
+        Instant now = clock.instant();
+        Cached cached = targetCache.get(deviceId);
+        if (cached == null || now.isAfter(cached.until())) {
+            try {
+                cached = new Cached(targets.forDevice(deviceId), now.plusSeconds(TARGET_TTL_SECONDS));
+            } catch (Exception e) {
+                LOG.warn("cannot read the releases for {}: {}", deviceId, e.toString());
+                throw new ReadingError(ReadingError.UNKNOWN_MODEL, "the gateway cannot read its releases now");
+            }
+            targetCache.put(deviceId, cached);
+        }
+        List<ReleaseTargets.Target> list = cached.targets();
+        if (requested != null) {
+            return list.stream().filter(t -> t.model().equals(requested)).findFirst().orElseThrow(
+                    () -> new ReadingError(ReadingError.UNKNOWN_MODEL, requested
+                            + " is not released to this device's class"));
+        }
+        if (list.isEmpty()) {
+            throw new ReadingError(ReadingError.UNKNOWN_MODEL, "no model is released to this device's class");
+        }
+        if (list.size() > 1) {
+            throw new ReadingError(ReadingError.UNKNOWN_MODEL, "several models are released to this device's "
+                    + "class; name one in \"model\"");
+        }
+        return list.get(0);
+    }
+
+    private DynamicBatcher batcher(ReleaseTargets.Target target) throws ReadingError {
+        DynamicBatcher b = batchers.get(target.model());
+        if (b != null && b.model().pipeline().version() == target.version()) {
+            return b;
+        }
+        synchronized (batchers) {
+            b = batchers.get(target.model());
+            if (b != null && b.model().pipeline().version() == target.version()) {
+                return b;
+            }
+            LoadedModel loaded = load(target);
+            if (b == null) {
+                b = new DynamicBatcher(target.model(), loaded, settings, new Sink(), metrics);
+                batchers.put(target.model(), b);
+                LOG.info("inference: serving {} version {}", target.model(), target.version());
+            } else {
+                LOG.info("inference: hot swap of {} from version {} to {}", target.model(),
+                        b.model().pipeline().version(), target.version());
+                b.swap(loaded);
+            }
+            return b;
+        }
+    }
+
+    private LoadedModel load(ReleaseTargets.Target target) throws ReadingError {
+        try {
+            return loader.load(target.model(), target.version());
+        } catch (ReadingError e) {
+            throw e;
+        } catch (Exception e) {
+            LOG.warn("cannot load {} version {} for inference: {}", target.model(), target.version(), e.toString());
+            throw new ReadingError(ReadingError.UNKNOWN_MODEL, target.model() + " version " + target.version()
+                    + " cannot be served (it did not verify or load)");
+        }
+    }
+
+    /** Turns batch outputs into results; runs on the model's batcher thread. */
+    private final class Sink implements DynamicBatcher.Sink {
+        @Override
+        public void completed(DynamicBatcher.Job job, LoadedModel model, Map<String, float[]> outputs, int index,
+                              int size) {
+            Pending p = (Pending) job.context();
+            InferencePipeline pipeline = model.pipeline();
+            Map<String, Object> rowOutputs = pipeline.outputs(outputs, index, size);
+            Boolean above = pipeline.aboveThreshold(rowOutputs);
+            String decision = null;
+            if (above != null) {
+                DecisionFilter filter = filters.computeIfAbsent(job.device() + "\u0000" + pipeline.model(),
+                        k -> pipeline.newFilter());
+                DecisionFilter.Step step = filter.add(above);
+                decision = step.decision();
+                if (step.alarmStarted() && pipeline.action() != null) {
+                    requestAction(pipeline, job.device(), p.reading().seq());
+                }
+            }
+            double latency = (System.nanoTime() - job.arrivedNanos()) / 1e6;
+            metrics.result(pipeline.model(), latency);
+            p.reply().accept(new Outcome(p.reading().seq(), new Result(p.reading().seq(), pipeline.model(),
+                    pipeline.version(), rowOutputs, decision, latency), null));
+        }
+
+        @Override
+        public void failed(DynamicBatcher.Job job, ReadingError error) {
+            Pending p = (Pending) job.context();
+            metrics.error("-", error.code());
+            p.reply().accept(new Outcome(p.reading().seq(), null, error));
+        }
+    }
+
+    /** Asks the policy engine, as the gateway's service identity, whether the action may run; audits the answer. */
+    private void requestAction(InferencePipeline pipeline, String device, long seq) {
+        String effect;
+        String reason;
+        if (policies == null) {
+            effect = "deny";
+            reason = "no policy engine (deny by default)";
+        } else {
+            PolicyService.Evaluation e = policies.decide(new AccessRequest(
+                    new Subject(serviceName, SubjectKind.SERVICE, Set.of(), Map.of(), null),
+                    pipeline.action(), new Resource(device, null, Map.of("model", pipeline.model())),
+                    new RequestContext(Optional.ofNullable(policies.siteMode()).orElse(
+                            RequestContext.DEFAULT_SITE_MODE))));
+            effect = e.decision().effect() == Effect.ALLOW ? "allow" : "deny";
+            reason = e.decision().reason();
+        }
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("source", "inference");
+        details.put("model", pipeline.model());
+        details.put("version", pipeline.version());
+        details.put("device", device);
+        details.put("seq", seq);
+        details.put("effect", effect);
+        details.put("reason", reason == null ? "" : reason);
+        audit.record(new AuditEvent(AuditEvent.ACTION_DECISION, "service/" + serviceName, pipeline.action(),
+                details));
+        LOG.info("inference: {} on {} requested {} -> {} ({})", pipeline.model(), device, pipeline.action(), effect,
+                reason);
+    }
+
+    /** Runs every queued reading, then closes the sessions. */
+    @Override
+    public void close() {
+        batchers.values().forEach(DynamicBatcher::close);
+        batchers.clear();
+    }
+
+    /** For status: the served version per model. */
+    public Map<String, Long> served() {
+        Map<String, Long> out = new LinkedHashMap<>();
+        batchers.forEach((k, v) -> out.put(k, v.model().pipeline().version()));
+        return out;
+    }
+
+    static Duration targetTtl() {
+        return Duration.ofSeconds(TARGET_TTL_SECONDS);
+    }
+}
