@@ -112,7 +112,7 @@ public final class InferenceService implements AutoCloseable {
                                                   InferenceMetrics metrics, Clock clock) {
         Targets t = deviceId -> {
             Map<String, String> labels = devices.find(deviceId).map(Device::labels).orElse(Map.of());
-            return store.inTransaction(c -> ReleaseTargets.forDevice(c, labels));
+            return store.inTransaction(c -> ReleaseTargets.forDevice(c, deviceId, labels));
         };
         Loader l = (model, version) -> LoadedModel.of(repository.loadVerified(model, version));
         return new InferenceService(t, l, policies, audit, serviceName, settings, metrics, clock);
