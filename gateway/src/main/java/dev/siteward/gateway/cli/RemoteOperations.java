@@ -53,7 +53,7 @@ final class RemoteOperations implements GatewayOperations {
         return connect(dataDir.path(), dataDir.adminDir(), dataDir.namedAdminDir());
     }
 
-    /** Through the gateway holding {@code dataDir}, as the admin of {@code SITEWARD_ADMIN_DIR} or the bootstrap admin. */
+    /** Through the gateway holding {@code dataDir}, as the admin of {@code SITEWARD_ADMIN_DIR} or the bootstrap. */
     static RemoteOperations connect(Path dataDir) {
         Path admin = DataDir.adminDirOf(null, dataDir);
         return connect(dataDir, admin, !admin.equals(dataDir.resolve("admin")));
