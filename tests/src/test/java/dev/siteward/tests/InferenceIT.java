@@ -252,7 +252,8 @@ class InferenceIT {
             Thread producer = new Thread(() -> {
                 try {
                     for (int i = 0; !stop.get() && i < 200_000; i++) {
-                        publish(c, "siteward/sensors/vib-2/readings", reading(5000 + i, v2.get("features").get(i % 64)));
+                        publish(c, "siteward/sensors/vib-2/readings",
+                                reading(5000 + i, v2.get("features").get(i % 64)));
                         sent.incrementAndGet();
                     }
                 } catch (Exception e) {

@@ -43,7 +43,9 @@ public final class MqttBench {
         Arrays.fill(PAYLOAD, (byte) 'x');
         List<String> summary = new ArrayList<>();
         Process mosquitto = null;
-        try (GatewayProcess embedded = GatewayProcess.start(work.resolve("embedded"))) {
+        // the broker alone: the gateway's inference client would consume the readings published here
+        try (GatewayProcess embedded = GatewayProcess.start(work.resolve("embedded"),
+                Map.of("SITEWARD_INFERENCE_ENABLED", "false"))) {
             Path data = work.resolve("external");
             Path conf = work.resolve("mosquitto");
             check(Processes.run(work, Map.of(), Processes.siteward("ca", "init", "--data-dir", data.toString())));
@@ -57,7 +59,8 @@ public final class MqttBench {
             mosquitto = new ProcessBuilder("mosquitto", "-c", conf.resolve("mosquitto.conf").toString())
                     .redirectErrorStream(true).redirectOutput(work.resolve("mosquitto.log").toFile()).start();
             waitForPort(port);
-            try (GatewayProcess external = GatewayProcess.start(data, Map.of(), List.of(
+            try (GatewayProcess external = GatewayProcess.start(data,
+                    Map.of("SITEWARD_INFERENCE_ENABLED", "false"), List.of(
                     "-Dsiteward.mqtt.broker=external", "-Dsiteward.mqtt.mosquitto-dir=" + conf,
                     "-Dsiteward.mqtt.mosquitto-port=" + port))) {
                 DeviceIdentity e = MqttDevices.enroll(embedded, work, "bench-e");

@@ -60,7 +60,8 @@ public class InferenceController {
             return error(new ReadingError(ReadingError.NOT_JSON, "body is not valid JSON"));
         }
         if (node == null || !node.isObject() || !node.has("seq") || !node.get("seq").isIntegralNumber()) {
-            return error(new ReadingError(ReadingError.BAD_SHAPE, "body must be {\"seq\": <int>, \"features\": [...]}"));
+            return error(new ReadingError(ReadingError.BAD_SHAPE,
+                    "body must be {\"seq\": <int>, \"features\": [...]}"));
         }
         JsonNode f = node.get("features");
         if (f == null || !f.isArray()) {

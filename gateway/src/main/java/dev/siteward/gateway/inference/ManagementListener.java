@@ -28,7 +28,8 @@ public final class ManagementListener implements AutoCloseable {
         server.createContext("/", exchange -> {
             try (exchange) {
                 if (!"GET".equals(exchange.getRequestMethod()) && !"HEAD".equals(exchange.getRequestMethod())) {
-                    send(exchange, 405, "application/json", "{\"code\":\"method_not_allowed\",\"message\":\"GET only\"}");
+                    send(exchange, 405, "application/json",
+                            "{\"code\":\"method_not_allowed\",\"message\":\"GET only\"}");
                     return;
                 }
                 switch (exchange.getRequestURI().getPath()) {

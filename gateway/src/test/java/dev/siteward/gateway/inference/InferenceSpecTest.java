@@ -27,7 +27,8 @@ class InferenceSpecTest {
 
     @Test
     void theDemoSpecParsesWithItsDecisionRule() throws Exception {
-        ModelSpec spec = ModelSpec.parse(Files.readAllBytes(DemoModels.DIR.resolve("vibration-v1/siteward-model.yaml")));
+        ModelSpec spec = ModelSpec.parse(Files.readAllBytes(
+                DemoModels.DIR.resolve("vibration-v1/siteward-model.yaml")));
         assertEquals(Map.of("output", "anomaly", "k", 3L, "n", 5L, "clear", 1L, "action", "line.stop"),
                 spec.decision());
         assertEquals(-100.0, spec.preprocessing().get("min"));
