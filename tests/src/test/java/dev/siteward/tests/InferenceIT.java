@@ -217,6 +217,7 @@ class InferenceIT {
         assertTrue(metrics.contains("siteward_inference_batch_size_count{model=\"demo/vibration\"}"), metrics);
         assertTrue(metrics.contains("siteward_inference_latency_ms_bucket{model=\"demo/vibration\",le=\"+Inf\"}"),
                 metrics);
+        assertTrue(metrics.contains("siteward_limit_refusals_total{limit=\"mqtt-messages\"} "), metrics);
         String health = curl("http://127.0.0.1:" + gateway.managementPort() + "/health");
         assertEquals("{\"status\":\"UP\",\"mqtt\":true,\"models\":{\"demo/vibration\":1}}", health);
     }

@@ -63,7 +63,7 @@ public class InferenceBeans {
     @Bean(preDestroy = "close")
     InferenceRuntime inferenceRuntime(SitewardConfiguration site, MqttConfiguration mqtt, InferenceConfiguration config,
                                       SiteCa ca, InferenceService service, BeanProvider<EmbeddedMqttBroker> broker,
-                                      Clock clock) {
+                                      dev.siteward.gateway.limits.LimitCounters limits, Clock clock) {
         try {
             String uri = mqtt.brokerMode() == MqttConfiguration.BrokerMode.EMBEDDED
                     ? "ssl://localhost:" + broker.get().port()
@@ -74,7 +74,7 @@ public class InferenceBeans {
                     credential.chain(), ca.root(), service, config.getMaxPayloadBytes());
             client.start(15_000);
             ManagementListener management = new ManagementListener(config.getManagementAddress(),
-                    config.getManagementPort(), () -> service.metrics().prometheus(), () -> {
+                    config.getManagementPort(), () -> service.metrics().prometheus() + limits.prometheus(), () -> {
                         Map<String, Object> h = new LinkedHashMap<>();
                         boolean up = client.connected();
                         return new ManagementListener.Health(up, "{\"status\":\"" + (up ? "UP" : "DOWN")

@@ -59,4 +59,17 @@ public final class LimitCounters {
     public long refusedUploadBytes() {
         return deviceUploadBytes.get();
     }
+
+    /** The counters in the Prometheus text format (appended to the management listener's {@code /prometheus}). */
+    public String prometheus() {
+        StringBuilder b = new StringBuilder();
+        b.append("# HELP siteward_limit_refusals_total Requests, uploads and MQTT messages refused by a rate limit.\n");
+        b.append("# TYPE siteward_limit_refusals_total counter\n");
+        refusals().forEach((limit, n) -> b.append("siteward_limit_refusals_total{limit=\"").append(limit)
+                .append("\"} ").append(n).append('\n'));
+        b.append("# HELP siteward_limit_refused_upload_bytes_total Declared body bytes refused by the upload quota.\n");
+        b.append("# TYPE siteward_limit_refused_upload_bytes_total counter\n");
+        b.append("siteward_limit_refused_upload_bytes_total ").append(refusedUploadBytes()).append('\n');
+        return b.toString();
+    }
 }
