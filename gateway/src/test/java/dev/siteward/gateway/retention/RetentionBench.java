@@ -32,7 +32,8 @@ import java.util.concurrent.CompletableFuture;
  * records (requests of 100 records, and of one), then 1,000,000 expired records are purged while one writer keeps
  * ingesting single records: the purge's time, and the writer's p99 latency during it next to its p99 without a
  * purge, in the same run.
- * {@code mvn -B -q -pl gateway -am -Pbench-retention -DskipTests test [-Dbench.seconds=5 -Dbench.expired=1000000]}
+ * {@code mvn -B -q -pl gateway -am -Pbench-retention -DskipTests test [-Dbench.seconds=5 -Dbench.expired=1000000
+ * -Dbench.databases=H2,POSTGRESQL]}
  */
 public final class RetentionBench {
 
@@ -53,8 +54,8 @@ public final class RetentionBench {
     public static void main(String[] args) throws Exception {
         double seconds = Double.parseDouble(System.getProperty("bench.seconds", "5"));
         int expired = Integer.parseInt(System.getProperty("bench.expired", "1000000"));
-        for (TestDatabases.Kind kind : TestDatabases.Kind.values()) {
-            run(kind, seconds, expired);
+        for (String kind : System.getProperty("bench.databases", "H2,POSTGRESQL").split(",")) {
+            run(TestDatabases.Kind.valueOf(kind.strip()), seconds, expired);
         }
     }
 
