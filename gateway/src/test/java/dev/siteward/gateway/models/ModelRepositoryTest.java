@@ -242,14 +242,17 @@ class ModelRepositoryTest {
         assertTrue(doc.digests().contains(sigSha));
         assertEquals(0, payload(meta.metadata("mic-1").jws(), "siteward-release+jwt").get("models").size());
 
-        // same content: same version; a restarted gateway keeps counting
-        assertEquals(doc.version(), meta.metadata("cam-1").version());
+        // same content: same version (same bytes); a restarted gateway keeps counting and, since it signs anew,
+        // never serves other bytes under a version a device already accepted
+        assertEquals(doc.jws(), meta.metadata("cam-1").jws());
         ReleaseMetadata restarted = new ReleaseMetadata(store, repo, ReleaseKey.ensure(data, pki.ca(), clock),
                 id -> labels.getOrDefault(id, Map.of()), clock, Duration.ofDays(7));
-        assertEquals(doc.version(), restarted.metadata("cam-1").version());
+        ReleaseMetadata.Document resigned = restarted.metadata("cam-1");
+        assertEquals(doc.version() + 1, resigned.version());
+        assertEquals(resigned.jws(), restarted.metadata("cam-1").jws());
         clock.advance(Duration.ofDays(4));
         ReleaseMetadata.Document fresh = restarted.metadata("cam-1");
-        assertEquals(doc.version() + 1, fresh.version());
+        assertEquals(doc.version() + 2, fresh.version());
         assertEquals(clock.instant().plus(Duration.ofDays(7)).truncatedTo(java.time.temporal.ChronoUnit.SECONDS)
                 .toString(), payload(fresh.jws(), "siteward-release+jwt").get("expires").asText());
 
