@@ -213,9 +213,14 @@ public final class CaCommand implements Runnable {
                 out.println("root key       " + (ca.rootKeyPresent() ? "present" : "not present (kept offline)"));
                 out.println("issuing        " + issuing.getSubjectX500Principal().getName() + ", valid until "
                         + issuing.getNotAfter().toInstant());
-                for (X509Certificate older : ca.issuingCertificates().subList(1, ca.issuingCertificates().size())) {
-                    out.println("still trusted  " + older.getSubjectX500Principal().getName() + ", valid until "
-                            + older.getNotAfter().toInstant());
+                for (SiteCa.IssuingGeneration g : ca.generations()) {
+                    if (g.current()) {
+                        continue;
+                    }
+                    out.println((g.retired() ? "retired        " : "still trusted  ")
+                            + g.certificate().getSubjectX500Principal().getName()
+                            + (g.retired() ? ", no longer trusted since " : ", until its last certificate expires ")
+                            + g.trustedUntil());
                 }
                 out.println("crl url        " + (ca.config().crlUrl() == null ? "(none)" : ca.config().crlUrl()));
                 if (crl != null) {

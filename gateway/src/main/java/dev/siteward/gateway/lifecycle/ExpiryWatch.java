@@ -21,8 +21,9 @@ import java.util.List;
 import java.util.function.Supplier;
 
 /**
- * The expiry watch behind {@code siteward status}: the site CA's root and every trusted issuing generation, the
- * gateway's server certificate, every active admin's certificate, and the devices that need attention — a
+ * The expiry watch behind {@code siteward status}: the site CA's root and every issuing generation (trusted, or
+ * retired once the last certificate it issued expired), the gateway's server certificate, every active admin's
+ * certificate, and the devices that need attention — a
  * certificate expiring within the window, one past the point where its renewal should have happened, or none
  * left at all. Pure reading; the clock decides what "soon" is.
  */
@@ -43,7 +44,9 @@ public final class ExpiryWatch {
 
     /** What a certificate needs. */
     public enum State {
-        OK("ok"), EXPIRING("expiring"), RENEWAL_OVERDUE("renewal-overdue"), EXPIRED("expired");
+        OK("ok"), EXPIRING("expiring"), RENEWAL_OVERDUE("renewal-overdue"), EXPIRED("expired"),
+        /** An earlier issuing CA generation whose last issued certificate expired: no longer trusted, by design. */
+        RETIRED("retired");
 
         private final String text;
 
@@ -62,13 +65,13 @@ public final class ExpiryWatch {
      * @param kind   root, issuing, server, service, admin, device, publisher-root, publisher-issuing or publisher
      * @param name   the subject (CA), host name (server), admin name or device id
      * @param serial the serial (hex), or null when there is no certificate left
-     * @param state  ok, expiring, renewal-overdue or expired
+     * @param state  ok, expiring, renewal-overdue, expired or (issuing CA generations) retired
      * @param detail what it means, for people
      */
     public record Entry(String kind, String name, String serial, Instant notBefore, Instant notAfter, String state,
                         String detail) {
         public boolean needsAttention() {
-            return !State.OK.text().equals(state);
+            return !State.OK.text().equals(state) && !State.RETIRED.text().equals(state);
         }
     }
 
@@ -138,18 +141,30 @@ public final class ExpiryWatch {
         return new Report(now, DurationText.format(window), out, attention);
     }
 
-    /** The root and every trusted issuing generation of a CA ({@code prefix} "publisher-" for a publisher CA). */
+    /** The root and every issuing generation of a CA ({@code prefix} "publisher-" for a publisher CA). */
     public static List<Entry> caEntries(SiteCa ca, String prefix, Instant now, Duration requested) {
         Duration window = requested.compareTo(CA_MIN_WINDOW) > 0 ? requested : CA_MIN_WINDOW;
         List<Entry> out = new ArrayList<>();
         out.add(entry(prefix + "root", ca.root().getSubjectX500Principal().getName(), ca.root(), now, window));
-        for (X509Certificate issuing : ca.issuingCertificates()) {
+        for (SiteCa.IssuingGeneration g : ca.generations()) {
+            X509Certificate issuing = g.certificate();
             Entry e = entry(prefix + "issuing", issuing.getSubjectX500Principal().getName(), issuing, now, window);
-            if (issuing.equals(ca.issuingCertificate())) {
-                e = new Entry(e.kind(), e.name(), e.serial(), e.notBefore(), e.notAfter(), e.state(),
-                        e.detail() + "; current (issues new certificates)");
+            String detail;
+            String state = e.state();
+            if (g.current()) {
+                detail = e.detail() + "; current (issues new certificates)";
+            } else if (g.retired()) {
+                state = State.RETIRED.text();
+                detail = g.lastIssued() == null ? "retired: replaced before it issued any certificate; no longer "
+                        + "trusted" : "retired " + g.trustedUntil() + " when the last certificate it issued expired; "
+                        + "no longer trusted";
+            } else {
+                State s = state(g.trustedUntil(), now, window);
+                state = s == State.EXPIRED ? State.RETIRED.text() : State.OK.text();
+                detail = "replaced; trusted until " + g.trustedUntil() + " (the last certificate it issued expires "
+                        + "then), then retired";
             }
-            out.add(e);
+            out.add(new Entry(e.kind(), e.name(), e.serial(), e.notBefore(), e.notAfter(), state, detail));
         }
         return out;
     }

@@ -112,6 +112,32 @@ class ExpiryWatchTest {
     }
 
     @Test
+    void aReplacedIssuingGenerationIsReportedTrustedWhileItsLastCertificateIsValidThenRetired() throws Exception {
+        enroll("cam-1");
+        String first = pki.ca().issuingCertificate().getSubjectX500Principal().getName();
+        pki.ca().rotate();
+        String second = pki.ca().issuingCertificate().getSubjectX500Principal().getName();
+        assertEquals(Map.of(first, "ok", second, "ok"), states(watch.report(ExpiryWatch.DEFAULT_WINDOW), "issuing"));
+
+        clock.set(cert(server).minusSeconds(1)); // cam-1 expired; the server certificate (90d) is the last one left
+        ExpiryWatch.Report r = watch.report(ExpiryWatch.DEFAULT_WINDOW);
+        assertEquals("ok", states(r, "issuing").get(first));
+        assertTrue(r.entries().stream().anyMatch(e -> e.name().equals(first)
+                && e.detail().contains("trusted until " + cert(server))), r.toString());
+
+        clock.set(cert(server));
+        r = watch.report(ExpiryWatch.DEFAULT_WINDOW);
+        assertEquals(Map.of(first, "retired", second, "ok"), states(r, "issuing"));
+        assertTrue(r.entries().stream().filter(e -> e.name().equals(first)).allMatch(e -> !e.needsAttention()
+                && e.detail().contains("no longer trusted")), "a retirement is not something to fix");
+        assertEquals(List.of(pki.ca().issuingCertificate()), pki.ca().issuingCertificates());
+    }
+
+    private static java.time.Instant cert(X509Certificate c) {
+        return c.getNotAfter().toInstant();
+    }
+
+    @Test
     void theGatewaysServiceCertificatesAreReportedAndAGrantCertificateNotRenewedInTimeIsOverdueUntilRenewed()
             throws Exception {
         Path data = dir.resolve("data");

@@ -39,6 +39,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import javax.security.auth.x500.X500Principal;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.AuthorityKeyIdentifier;
 import org.bouncycastle.asn1.x509.CRLNumber;
@@ -103,6 +104,8 @@ public final class SiteCa implements CertificateAuthority, AutoCloseable {
         final List<X509Certificate> chain;
         final ThreadLocal<ContentSigner> signers = new ThreadLocal<>();
         volatile SigningKey key;
+        /** The latest notAfter of the certificates this generation issued (null: none yet). */
+        volatile Instant lastIssuedExpiry;
         X509CRL cachedCrl;
 
         Generation(int number, X509Certificate cert) throws PkiException {
@@ -186,6 +189,23 @@ public final class SiteCa implements CertificateAuthority, AutoCloseable {
         this.current = generations.get(currentNumber);
         if (current == null) {
             throw new PkiException(Reason.STORAGE, "issuing CA generation " + currentNumber + " is missing");
+        }
+        for (CertificateProfile profile : CertificateProfile.values()) {
+            for (RegistryEntry e : registry.findByProfile(profile)) {
+                Generation g = generationOrNull(e);
+                if (g != null) {
+                    noteIssued(g, e.notAfter());
+                }
+            }
+        }
+    }
+
+    /** Keeps a generation's latest issued expiry, which decides when it can be retired. */
+    private static void noteIssued(Generation gen, Instant notAfter) {
+        synchronized (gen) {
+            if (gen.lastIssuedExpiry == null || notAfter.isAfter(gen.lastIssuedExpiry)) {
+                gen.lastIssuedExpiry = notAfter;
+            }
         }
     }
 
@@ -462,6 +482,7 @@ public final class SiteCa implements CertificateAuthority, AutoCloseable {
                     gen.crlDp != null && profile != CertificateProfile.PUBLISHER);
             registry.record(new RegistryEntry(serial, profile, name, request.role(), notBefore, notAfter, der, null,
                     null));
+            noteIssued(gen, notAfter);
             return new IssuedCertificate(cert, gen.chain);
         } catch (IOException | CertificateException e) {
             throw new PkiException(Reason.INTERNAL, "cannot build the certificate", e);
@@ -525,6 +546,20 @@ public final class SiteCa implements CertificateAuthority, AutoCloseable {
             throw new PkiException(Reason.STORAGE, "registry entry " + entry.serial().toString(16) + " is unreadable",
                     e);
         }
+    }
+
+    private Generation generationOrNull(RegistryEntry entry) {
+        try {
+            X500Principal issuer = Certificates.parse(entry.der()).getIssuerX500Principal();
+            for (Generation g : generations.values()) {
+                if (g.cert.getSubjectX500Principal().equals(issuer)) {
+                    return g;
+                }
+            }
+        } catch (CertificateException e) {
+            return null;
+        }
+        return null;
     }
 
     private Generation generationOf(X509Certificate cert) throws PkiException {
@@ -688,14 +723,60 @@ public final class SiteCa implements CertificateAuthority, AutoCloseable {
         }
     }
 
-    /** The issuing CA generations still trusted (not expired), the current one first. */
+    /**
+     * The issuing CA generations still trusted, the current one first: the current generation, and each earlier one
+     * until it is retired (see {@link #generations()}).
+     */
     public List<X509Certificate> issuingCertificates() {
-        Generation cur = current;
         Instant now = clock.instant();
         List<X509Certificate> out = new ArrayList<>();
-        out.add(cur.cert);
-        generations.values().stream().filter(g -> g != cur && g.cert.getNotAfter().toInstant().isAfter(now))
-                .sorted((x, y) -> Integer.compare(y.number, x.number)).forEach(g -> out.add(g.cert));
+        for (IssuingGeneration g : generations(now)) {
+            if (g.trusted()) {
+                out.add(g.certificate());
+            }
+        }
+        return out;
+    }
+
+    /**
+     * One issuing CA generation and where it stands.
+     *
+     * @param number       its generation number (1 for the first issuing CA)
+     * @param certificate  its certificate
+     * @param current      true for the generation that issues new certificates
+     * @param lastIssued   the latest notAfter of the certificates it issued, or null when it issued none
+     * @param trustedUntil when it stops being trusted: its own notAfter for the current generation; for an earlier
+     *                     one the expiry of the last certificate it issued (at most its own notAfter)
+     * @param retired      true once an earlier generation is past {@code trustedUntil}: no longer trusted
+     */
+    public record IssuingGeneration(int number, X509Certificate certificate, boolean current, Instant lastIssued,
+                                    Instant trustedUntil, boolean retired) {
+        /** True while client certificates it issued are accepted. */
+        public boolean trusted() {
+            return !retired;
+        }
+    }
+
+    /** Every issuing generation this CA has had, newest first, with its retirement state at the clock's time. */
+    public List<IssuingGeneration> generations() {
+        return generations(clock.instant());
+    }
+
+    private List<IssuingGeneration> generations(Instant now) {
+        Generation cur = current;
+        List<IssuingGeneration> out = new ArrayList<>();
+        generations.values().stream().sorted((x, y) -> Integer.compare(y.number, x.number)).forEach(g -> {
+            Instant own = g.cert.getNotAfter().toInstant();
+            Instant last = g.lastIssuedExpiry;
+            if (g == cur) {
+                out.add(new IssuingGeneration(g.number, g.cert, true, last, own, false));
+                return;
+            }
+            // An earlier generation is trusted until the last certificate it issued expires (never past its own
+            // validity); one that issued nothing is retired as soon as it is no longer current.
+            Instant until = last == null ? g.cert.getNotBefore().toInstant() : last.isAfter(own) ? own : last;
+            out.add(new IssuingGeneration(g.number, g.cert, false, last, until, !now.isBefore(until)));
+        });
         return out;
     }
 

@@ -1,6 +1,7 @@
 package dev.siteward.pki.ca;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -17,6 +18,7 @@ import java.nio.file.Path;
 import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -85,6 +87,51 @@ class RotationTest {
             assertEquals(PkiException.Reason.KEY_UNAVAILABLE, e.reason());
             assertEquals(1, offline.ca().issuingGeneration(), "nothing changed");
             assertTrue(Certificates.fingerprint(offline.root()).startsWith("sha256:"));
+        }
+    }
+
+    @Test
+    void anEarlierGenerationStaysTrustedWhileALeafItIssuedIsValidAndIsRetiredAfterTheLastOneExpires()
+            throws Exception {
+        MutableClock clock = MutableClock.atDefaultStart();
+        try (TestPki pki = TestPki.create(dir.resolve("data"), clock)) {
+            SiteCa ca = pki.ca();
+            X509Certificate first = ca.issuingCertificate();
+            pki.issueDevice("pump-1");
+            clock.advance(Duration.ofDays(10));
+            TestIdentity last = pki.issueDevice("pump-2");
+            ca.rotate();
+            X509Certificate second = ca.issuingCertificate();
+            pki.issueDevice("pump-3");
+
+            clock.set(last.certificate().getNotAfter().toInstant().minusSeconds(1));
+            assertEquals(List.of(second, first), ca.issuingCertificates(), "trusted while pump-2 is valid");
+            SiteCa.IssuingGeneration old = ca.generations().get(1);
+            assertEquals(1, old.number());
+            assertFalse(old.retired());
+            assertEquals(last.certificate().getNotAfter().toInstant(), old.trustedUntil(),
+                    "trusted until its last certificate expires, not until its own expiry");
+
+            clock.set(last.certificate().getNotAfter().toInstant());
+            assertEquals(List.of(second), ca.issuingCertificates(), "retired once its last certificate expired");
+            assertTrue(ca.generations().get(1).retired());
+            assertFalse(ca.generations().get(0).retired(), "the current generation is never retired");
+            try (SiteCa reopened = pki.reopen()) {
+                assertEquals(List.of(second), reopened.issuingCertificates(), "retirement is read from the registry");
+                clock.advance(Duration.ofDays(-1));
+                assertEquals(List.of(second, first), reopened.issuingCertificates());
+            }
+        }
+    }
+
+    @Test
+    void aGenerationThatIssuedNothingIsRetiredAsSoonAsItIsReplaced() throws Exception {
+        try (TestPki pki = TestPki.create(dir.resolve("data"), MutableClock.atDefaultStart())) {
+            pki.ca().rotate();
+            pki.ca().rotate();
+            assertEquals(1, pki.ca().issuingCertificates().size());
+            assertEquals(3, pki.ca().generations().size());
+            assertTrue(pki.ca().generations().get(2).retired());
         }
     }
 }
