@@ -87,6 +87,19 @@ public final class RolloutCommand implements Runnable {
         @Option(names = "--auto-rollback", description = "Roll back automatically when the rollout halts.")
         boolean autoRollback;
 
+        @Option(names = "--shadow", description = "Also run the version in shadow mode beside the active one on the "
+                + "readings of every targeted device it has not reached yet; results are compared, never published.")
+        boolean shadow;
+
+        @Option(names = "--shadow-for", paramLabel = "DURATION",
+                description = "How long shadow mode runs (with --shadow), at most 30d. Default: 1h.")
+        String shadowFor;
+
+        @Option(names = "--shadow-tolerance", paramLabel = "X",
+                description = "Largest difference of the decision scores that still agrees (with --shadow), 0..1. "
+                        + "Default: 0.1.")
+        String shadowTolerance;
+
         @Override
         public Integer call() throws Exception {
             Duration soakTime;
@@ -94,6 +107,32 @@ public final class RolloutCommand implements Runnable {
                 soakTime = DurationText.parse(soak);
             } catch (IllegalArgumentException e) {
                 throw CliException.badInput("--soak: " + e.getMessage());
+            }
+            if (!shadow && (shadowFor != null || shadowTolerance != null)) {
+                throw CliException.badInput("--shadow-for and --shadow-tolerance need --shadow");
+            }
+            Duration shadowTime = null;
+            Double tolerance = null;
+            if (shadow) {
+                try {
+                    shadowTime = DurationText.parse(shadowFor == null ? "1h" : shadowFor);
+                } catch (IllegalArgumentException e) {
+                    throw CliException.badInput("--shadow-for: " + e.getMessage());
+                }
+                if (shadowTime.isZero() || shadowTime.compareTo(Duration.ofDays(30)) > 0) {
+                    throw CliException.badInput("--shadow-for must be above 0 and at most 30d");
+                }
+                if (shadowTolerance != null) {
+                    try {
+                        tolerance = Double.parseDouble(shadowTolerance.strip());
+                    } catch (NumberFormatException e) {
+                        tolerance = Double.NaN;
+                    }
+                    if (!(tolerance >= 0 && tolerance <= 1)) {
+                        throw CliException.badInput("--shadow-tolerance '" + shadowTolerance
+                                + "' must be a number from 0 to 1");
+                    }
+                }
             }
             Map<String, Object> body = new LinkedHashMap<>();
             body.put("name", name);
@@ -103,6 +142,12 @@ public final class RolloutCommand implements Runnable {
             body.put("soakSeconds", soakTime.toSeconds());
             body.put("maxFailure", share(maxFailure));
             body.put("autoRollback", autoRollback);
+            if (shadow) {
+                body.put("shadowSeconds", shadowTime.toSeconds());
+                if (tolerance != null) {
+                    body.put("shadowTolerance", tolerance);
+                }
+            }
             try (RolloutOperations ops = RolloutOperations.open(dataDir)) {
                 JsonNode r = ops.start(body);
                 spec.commandLine().getOut().println(r.at("/rollout/id").asText());
@@ -185,6 +230,33 @@ public final class RolloutCommand implements Runnable {
                 out.println("  failures at the current stage (first " + failures.size() + "):");
                 failures.forEach(f -> out.println("    " + f.asText()));
             }
+            printShadow(out, status.path("shadow"));
+        }
+
+        /** The shadow comparison of a rollout started with --shadow (docs/rollouts.md, "Shadow mode"). */
+        static void printShadow(PrintWriter out, JsonNode sh) {
+            if (sh.isMissingNode() || sh.isNull()) {
+                return;
+            }
+            out.printf("  shadow: version %d %s until %s; tolerance %s%n", sh.path("version").asLong(),
+                    sh.path("live").asBoolean() ? "running" : "ended", sh.path("until").asText(),
+                    sh.path("tolerance").asText());
+            out.printf("    compared %d, agreed %d (%s), decisions equal %d (%s), shadow errors %d, shadow shed %d%n",
+                    sh.path("compared").asLong(), sh.path("agreed").asLong(), rate(sh.path("agreementRate")),
+                    sh.path("decisionsEqual").asLong(), rate(sh.path("decisionAgreementRate")),
+                    sh.path("shadowErrors").asLong(), sh.path("shed").asLong());
+            out.printf("    latency ms p50/p99: active %s/%s, shadow %s/%s%n",
+                    ms(sh.path("activeLatencyMs").path("p50")), ms(sh.path("activeLatencyMs").path("p99")),
+                    ms(sh.path("shadowLatencyMs").path("p50")), ms(sh.path("shadowLatencyMs").path("p99")));
+        }
+
+        private static String rate(JsonNode n) {
+            return n.isNumber() ? BigDecimal.valueOf(n.asDouble()).movePointRight(2).setScale(1,
+                    java.math.RoundingMode.HALF_UP).toPlainString() + "%" : "-";
+        }
+
+        private static String ms(JsonNode n) {
+            return n.isNumber() ? n.asText() : "-";
         }
 
         static String soak(JsonNode n) {

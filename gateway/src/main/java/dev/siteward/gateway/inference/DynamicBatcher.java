@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,6 +26,7 @@ import org.slf4j.LoggerFactory;
 public final class DynamicBatcher implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(DynamicBatcher.class);
+    static final long YIELD_MICROS = 200;
 
     /** Batching limits. */
     public record Settings(int maxBatch, long maxDelayMicros, int capacity, int perDevice) {
@@ -91,8 +93,20 @@ public final class DynamicBatcher implements AutoCloseable {
     private boolean busy;
     private LoadedModel current;
     private LoadedModel pending;
+    private final BooleanSupplier mayRun;
 
     public DynamicBatcher(String name, LoadedModel model, Settings settings, Sink sink, InferenceMetrics metrics) {
+        this(name, model, settings, sink, metrics, () -> true);
+    }
+
+    /**
+     * A batcher whose worker runs a batch only while {@code mayRun} says so (shadow mode: only while the active
+     * release's batcher is idle), re-checking every {@value #YIELD_MICROS} µs; meanwhile readings wait and the
+     * queue bounds shed the excess.
+     */
+    public DynamicBatcher(String name, LoadedModel model, Settings settings, Sink sink, InferenceMetrics metrics,
+                          BooleanSupplier mayRun) {
+        this.mayRun = mayRun;
         this.name = name;
         this.current = model;
         this.settings = settings;
@@ -135,6 +149,16 @@ public final class DynamicBatcher implements AutoCloseable {
                 ready.signal();
             }
             return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Whether nothing is queued or running. */
+    public boolean idle() {
+        lock.lock();
+        try {
+            return size == 0 && !busy;
         } finally {
             lock.unlock();
         }
@@ -219,6 +243,14 @@ public final class DynamicBatcher implements AutoCloseable {
                 }
                 if (!running && size == 0) {
                     return;
+                }
+                if (running && !mayRun.getAsBoolean()) {
+                    try {
+                        ready.awaitNanos(YIELD_MICROS * 1000);
+                    } catch (InterruptedException e) {
+                        running = false;
+                    }
+                    continue;
                 }
                 take(batch);
                 busy = !batch.isEmpty();

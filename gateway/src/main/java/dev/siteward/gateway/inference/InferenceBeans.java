@@ -2,17 +2,21 @@ package dev.siteward.gateway.inference;
 
 import dev.siteward.gateway.audit.AuditTrail;
 import dev.siteward.gateway.authorization.PolicyService;
+import dev.siteward.gateway.devices.Device;
 import dev.siteward.gateway.devices.DeviceRegistry;
 import dev.siteward.gateway.models.ModelRepository;
 import dev.siteward.gateway.mqtt.EmbeddedMqttBroker;
 import dev.siteward.gateway.mqtt.MqttConfiguration;
 import dev.siteward.gateway.mqtt.MqttServiceCredential;
+import dev.siteward.gateway.retention.DataRecords;
+import dev.siteward.gateway.rollout.RolloutShadows;
 import dev.siteward.gateway.server.SitewardConfiguration;
 import dev.siteward.gateway.store.GatewayStore;
 import dev.siteward.pki.ca.SiteCa;
 import io.micronaut.context.BeanProvider;
 import io.micronaut.context.annotation.Bean;
 import io.micronaut.context.annotation.Factory;
+import io.micronaut.context.annotation.Value;
 import io.micronaut.context.exceptions.ConfigurationException;
 import jakarta.inject.Singleton;
 import java.nio.file.Path;
@@ -37,16 +41,42 @@ public class InferenceBeans {
     InferenceService inferenceService(GatewayStore store, ModelRepository repository, DeviceRegistry devices,
                                       BeanProvider<PolicyService> policies, BeanProvider<AuditTrail> audit,
                                       MqttConfiguration mqtt, InferenceConfiguration config, InferenceMetrics metrics,
-                                      Clock clock) {
+                                      Clock clock, BeanProvider<RolloutShadows> shadows,
+                                      BeanProvider<DataRecords> dataRecords,
+                                      @Value("${siteward.inference.store-queue:10000}") int storeQueue,
+                                      @Value("${siteward.inference.store-batch:500}") int storeBatch) {
         DynamicBatcher.Settings settings;
         try {
             settings = config.batcherSettings();
         } catch (IllegalArgumentException e) {
             throw new ConfigurationException("siteward.inference: " + e.getMessage());
         }
-        return InferenceService.overRepository(store, repository, devices,
+        if (storeQueue < 1 || storeBatch < 1 || storeBatch > 10_000) {
+            throw new ConfigurationException("siteward.inference.store-queue must be positive and store-batch "
+                    + "between 1 and 10000");
+        }
+        InferenceService service = InferenceService.overRepository(store, repository, devices,
                 policies.isPresent() ? policies.get() : null, audit.isPresent() ? audit.get() : AuditTrail.NONE,
                 mqtt.getServiceNames().get(0), settings, metrics, clock);
+        if (shadows.isPresent()) {
+            RolloutShadows rolloutShadows = shadows.get();
+            service.shadows(new ShadowRuns(new ShadowRuns.Source() {
+                @Override
+                public java.util.List<RolloutShadows.Live> live() throws Exception {
+                    return rolloutShadows.live();
+                }
+
+                @Override
+                public void add(String rolloutId, RolloutShadows.Delta delta) throws Exception {
+                    rolloutShadows.add(rolloutId, delta);
+                }
+            }, device -> devices.find(device).map(Device::labels).orElse(null),
+                    (model, version) -> LoadedModel.of(repository.loadVerified(model, version)), settings, clock));
+        }
+        if (dataRecords.isPresent()) {
+            service.records(new InferenceRecords(dataRecords.get(), storeQueue, storeBatch));
+        }
+        return service;
     }
 
     /** The running inference client and management listener, closed in that order before the service. */
@@ -73,8 +103,13 @@ public class InferenceBeans {
             MqttInferenceClient client = new MqttInferenceClient(uri, credential.name(), credential.key(),
                     credential.chain(), ca.root(), service, config.getMaxPayloadBytes());
             client.start(15_000);
+            if (service.shadows() != null) {
+                service.shadows().start();
+            }
             ManagementListener management = new ManagementListener(config.getManagementAddress(),
-                    config.getManagementPort(), () -> service.metrics().prometheus() + limits.prometheus(), () -> {
+                    config.getManagementPort(), () -> service.metrics().prometheus() + limits.prometheus()
+                            + (service.shadows() == null ? "" : service.shadows().prometheus())
+                            + (service.records() == null ? "" : service.records().prometheus()), () -> {
                         Map<String, Object> h = new LinkedHashMap<>();
                         boolean up = client.connected();
                         return new ManagementListener.Health(up, "{\"status\":\"" + (up ? "UP" : "DOWN")

@@ -233,4 +233,16 @@ public final class InferencePipeline {
         java.util.Collection<?> c = v instanceof Map<?, ?> m ? m.values() : (List<?>) v;
         return c.stream().mapToDouble(x -> (Double) x).max().orElse(Double.NEGATIVE_INFINITY);
     }
+
+    /**
+     * The score a decision is made on, for comparing two releases (shadow mode): the largest column of the decision
+     * output, else of the first thresholded output, else of the first output; {@code null} when there is none.
+     */
+    public Double decisionScore(Map<String, Object> rowOutputs) {
+        String name = decisionOutput != null ? decisionOutput
+                : !thresholds.isEmpty() ? thresholds.keySet().iterator().next()
+                : outputs.isEmpty() ? null : outputs.get(0).name();
+        Object v = name == null ? null : rowOutputs.get(name);
+        return v == null ? null : largest(v);
+    }
 }

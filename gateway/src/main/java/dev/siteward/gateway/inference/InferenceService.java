@@ -77,7 +77,7 @@ public final class InferenceService implements AutoCloseable {
     private record Cached(List<ReleaseTargets.Target> targets, Instant until) {
     }
 
-    private record Pending(Reading reading, Consumer<Outcome> reply) {
+    private record Pending(Reading reading, Consumer<Outcome> reply, ShadowRuns.Comparison shadow) {
     }
 
     private final Targets targets;
@@ -91,6 +91,8 @@ public final class InferenceService implements AutoCloseable {
     private final Map<String, Cached> targetCache = new ConcurrentHashMap<>();
     private final Map<String, DynamicBatcher> batchers = new ConcurrentHashMap<>();
     private final Map<String, DecisionFilter> filters = new ConcurrentHashMap<>();
+    private volatile ShadowRuns shadows;
+    private volatile InferenceRecords records;
 
     public InferenceService(Targets targets, Loader loader, PolicyService policies, AuditTrail audit,
                             String serviceName, DynamicBatcher.Settings settings, InferenceMetrics metrics,
@@ -122,6 +124,24 @@ public final class InferenceService implements AutoCloseable {
         return metrics;
     }
 
+    /** Runs rollouts' shadow candidates beside the active releases (docs/rollouts.md, "Shadow mode"). */
+    public void shadows(ShadowRuns runs) {
+        this.shadows = runs;
+    }
+
+    public ShadowRuns shadows() {
+        return shadows;
+    }
+
+    /** Stores served readings and their results under the retention rules (docs/inference.md). */
+    public void records(InferenceRecords store) {
+        this.records = store;
+    }
+
+    public InferenceRecords records() {
+        return records;
+    }
+
     /**
      * Runs a reading for a device; {@code reply} gets exactly one outcome, possibly on this thread (a refusal) or
      * later on the model's batcher thread.
@@ -135,10 +155,16 @@ public final class InferenceService implements AutoCloseable {
             DynamicBatcher batcher = batcher(target);
             InferencePipeline pipeline = batcher.model().pipeline();
             float[] row = pipeline.prepare(reading.features());
+            ShadowRuns runs = shadows;
+            ShadowRuns.Comparison shadow = runs == null ? null
+                    : runs.candidate(deviceId, target.model(), pipeline.version());
             if (!batcher.offer(new DynamicBatcher.Job(deviceId, reading.features(), row, pipeline, arrived,
-                    new Pending(reading, reply)))) {
+                    new Pending(reading, reply, shadow)))) {
                 throw new ReadingError(ReadingError.SHED, "the queue for " + target.model()
                         + " is full; reading dropped, send it again later");
+            }
+            if (shadow != null) {
+                runs.submit(shadow, deviceId, reading.features(), arrived, batcher);
             }
         } catch (ReadingError e) {
             metrics.error(modelName, e.code());
@@ -236,8 +262,16 @@ public final class InferenceService implements AutoCloseable {
             }
             double latency = (System.nanoTime() - job.arrivedNanos()) / 1e6;
             metrics.result(pipeline.model(), latency);
-            p.reply().accept(new Outcome(p.reading().seq(), new Result(p.reading().seq(), pipeline.model(),
-                    pipeline.version(), rowOutputs, decision, latency), null));
+            Result result = new Result(p.reading().seq(), pipeline.model(), pipeline.version(), rowOutputs, decision,
+                    latency);
+            p.reply().accept(new Outcome(p.reading().seq(), result, null));
+            if (p.shadow() != null) {
+                p.shadow().active(pipeline.decisionScore(rowOutputs), decision, latency);
+            }
+            InferenceRecords store = records;
+            if (store != null) {
+                store.served(job.device(), p.reading(), result, pipeline.decisionScore(rowOutputs));
+            }
         }
 
         @Override
@@ -245,6 +279,9 @@ public final class InferenceService implements AutoCloseable {
             Pending p = (Pending) job.context();
             metrics.error("-", error.code());
             p.reply().accept(new Outcome(p.reading().seq(), null, error));
+            if (p.shadow() != null) {
+                p.shadow().activeFailed();
+            }
         }
     }
 
@@ -281,8 +318,16 @@ public final class InferenceService implements AutoCloseable {
     /** Runs every queued reading, then closes the sessions. */
     @Override
     public void close() {
+        ShadowRuns runs = shadows;
+        if (runs != null) {
+            runs.close();
+        }
         batchers.values().forEach(DynamicBatcher::close);
         batchers.clear();
+        InferenceRecords store = records;
+        if (store != null) {
+            store.close();
+        }
     }
 
     /** For status: the served version per model. */

@@ -19,8 +19,10 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Supplier;
 
 /**
@@ -137,6 +139,89 @@ public final class DataRecords {
         String type = contentType == null || contentType.isBlank() ? "application/octet-stream"
                 : contentType.length() > 128 ? contentType.substring(0, 128) : contentType;
         return write(rule.dataClass(), device, type, List.of(body));
+    }
+
+    /** A record the gateway produced itself (an inference reading or result) for a device. */
+    public record Generated(DataClass dataClass, String device, ObjectNode record) {
+    }
+
+    /** What {@link #storeGenerated} did with a batch. */
+    public record GeneratedStored(Map<DataClass, Integer> stored, Map<DataClass, Integer> skipped) {
+    }
+
+    /** Whether the active bundle has a rule for the class (deny by default: without one nothing of it is stored). */
+    public boolean retains(DataClass c) {
+        return rules.get().rule(c).isPresent();
+    }
+
+    /**
+     * Stores records the gateway produced, all in one transaction. Each keeps only the fields its class's rule
+     * declares (the others are never written), is then minimised like a device's record (dropped and hashed fields),
+     * and must fit the class's record size limit. A record of a class without a rule, with none of its fields
+     * declared, or too large is skipped (counted in the answer), never stored in part.
+     */
+    public GeneratedStored storeGenerated(List<Generated> records) throws StoreException {
+        RetentionRules active = rules.get();
+        Map<DataClass, Integer> stored = new EnumMap<>(DataClass.class);
+        Map<DataClass, Integer> skipped = new EnumMap<>(DataClass.class);
+        List<Row> rows = new ArrayList<>(records.size());
+        for (Generated g : records) {
+            ClassRule rule = active.rule(g.dataClass()).orElse(null);
+            byte[] bytes = null;
+            if (rule != null && !g.dataClass().raw()) {
+                ObjectNode declared = g.record().objectNode();
+                g.record().fields().forEachRemaining(e -> {
+                    if (rule.fields().contains(e.getKey())) {
+                        declared.set(e.getKey(), e.getValue());
+                    }
+                });
+                if (!declared.isEmpty()) {
+                    try {
+                        bytes = Minimiser.apply(rule, declared, key).toString().getBytes(StandardCharsets.UTF_8);
+                    } catch (GatewayException e) {
+                        bytes = null;
+                    }
+                    long limit = rule.maxItemBytes() != null ? rule.maxItemBytes() : settings.maxRecordBytes();
+                    if (bytes != null && bytes.length > limit) {
+                        bytes = null;
+                    }
+                }
+            }
+            if (bytes == null) {
+                skipped.merge(g.dataClass(), 1, Integer::sum);
+            } else {
+                rows.add(new Row(g.dataClass(), g.device(), "application/json", bytes));
+                stored.merge(g.dataClass(), 1, Integer::sum);
+            }
+        }
+        if (!rows.isEmpty()) {
+            writeRows(rows, clock.instant());
+        }
+        return new GeneratedStored(stored, skipped);
+    }
+
+    private record Row(DataClass dataClass, String device, String contentType, byte[] body) {
+    }
+
+    private void writeRows(List<Row> rows, Instant now) throws StoreException {
+        store.inTransaction(conn -> {
+            try (PreparedStatement ps = conn.prepareStatement("INSERT INTO data_records (id, data_class, device, "
+                    + "recorded_at, size_bytes, content_type, body) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+                OffsetDateTime t = OffsetDateTime.ofInstant(now, ZoneOffset.UTC);
+                for (Row r : rows) {
+                    ps.setString(1, newId());
+                    ps.setString(2, r.dataClass().id());
+                    ps.setString(3, r.device());
+                    ps.setObject(4, t);
+                    ps.setLong(5, r.body().length);
+                    ps.setString(6, r.contentType());
+                    ps.setBytes(7, r.body());
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+            }
+            return null;
+        });
     }
 
     /** The largest blob the class accepts: its rule's maxBlobSize, capped by siteward.retention.max-blob-size. */

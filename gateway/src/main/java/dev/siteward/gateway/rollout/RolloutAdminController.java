@@ -31,7 +31,8 @@ public class RolloutAdminController {
 
     /** Body of {@code POST /v1/admin/rollouts}. */
     public record StartBody(String name, Long version, String channel, String stages, @Nullable Long soakSeconds,
-                            @Nullable Double maxFailure, @Nullable Boolean autoRollback) {
+                            @Nullable Double maxFailure, @Nullable Boolean autoRollback,
+                            @Nullable Long shadowSeconds, @Nullable Double shadowTolerance) {
     }
 
     @Post
@@ -46,7 +47,9 @@ public class RolloutAdminController {
         Rollout r = rollouts.start(new RolloutService.StartRequest(body.name(), body.name(), body.version(),
                 body.channel(), body.stages(), Duration.ofSeconds(body.soakSeconds() == null ? 0 : body.soakSeconds()),
                 body.maxFailure() == null ? RolloutService.DEFAULT_MAX_FAILURE : body.maxFailure(),
-                Boolean.TRUE.equals(body.autoRollback())));
+                Boolean.TRUE.equals(body.autoRollback()),
+                body.shadowSeconds() == null ? null : Duration.ofSeconds(body.shadowSeconds()),
+                body.shadowTolerance()));
         return rollouts.status(r.id());
     }
 

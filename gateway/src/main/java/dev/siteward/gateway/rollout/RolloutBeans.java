@@ -37,6 +37,11 @@ public class RolloutBeans {
     }
 
     @Singleton
+    RolloutShadows rolloutShadows(GatewayStore store, Clock clock) {
+        return new RolloutShadows(store, clock);
+    }
+
+    @Singleton
     FleetHealth fleetHealth(GatewayStore store, Clock clock, HealthCriteria criteria) {
         return new FleetHealth(store, clock, criteria);
     }

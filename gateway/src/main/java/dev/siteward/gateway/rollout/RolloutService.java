@@ -73,7 +73,13 @@ public final class RolloutService {
 
     /** What an operator asks for with {@code siteward rollout start}. */
     public record StartRequest(String name, String model, long version, String channel, String stages,
-                               Duration soak, double maxFailure, boolean autoRollback) {
+                               Duration soak, double maxFailure, boolean autoRollback, Duration shadowFor,
+                               Double shadowTolerance) {
+        /** A rollout without shadow mode. */
+        public StartRequest(String name, String model, long version, String channel, String stages, Duration soak,
+                            double maxFailure, boolean autoRollback) {
+            this(name, model, version, channel, stages, soak, maxFailure, autoRollback, null, null);
+        }
     }
 
     // ---------------------------------------------------------------- operator actions
@@ -105,6 +111,17 @@ public final class RolloutService {
         if (!(r.maxFailure() >= 0 && r.maxFailure() <= 1)) {
             throw bad("max failure must be between 0% and 100%");
         }
+        if (r.shadowFor() != null && (r.shadowFor().isNegative() || r.shadowFor().isZero()
+                || r.shadowFor().compareTo(RolloutShadows.MAX_WINDOW) > 0)) {
+            throw bad("the shadow window must be above 0 and at most 30 days");
+        }
+        if (r.shadowFor() == null && r.shadowTolerance() != null) {
+            throw bad("a shadow tolerance needs shadow mode (--shadow)");
+        }
+        double tolerance = r.shadowTolerance() == null ? RolloutShadows.DEFAULT_TOLERANCE : r.shadowTolerance();
+        if (!(tolerance >= 0 && tolerance <= 1)) {
+            throw bad("the shadow tolerance must be between 0 and 1");
+        }
         if (withdrawals.withdrawn(r.model(), r.version())) {
             throw new ModelException(Kind.REFUSED, "model.withdrawn", r.model() + " version " + r.version()
                     + " is withdrawn");
@@ -132,10 +149,19 @@ public final class RolloutService {
             Rollout ro = new Rollout(0, UUID.randomUUID().toString(), r.name(), r.model(), r.channel(), r.version(),
                     base == null ? null : base.version(), base == null ? List.of() : base.classes(), stages, soak,
                     r.maxFailure(), r.autoRollback(), Rollout.State.RUNNING, 0, now, null, actor, now, now);
-            return insert(c, ro);
+            Rollout inserted = insert(c, ro);
+            if (r.shadowFor() != null) {
+                RolloutShadows.create(c, inserted, now.plus(r.shadowFor()), tolerance);
+            }
+            return inserted;
         });
-        audit.record(event(created, "start", Map.of("stages", Stage.format(stages), "soakSeconds",
-                soak.toSeconds(), "maxFailure", r.maxFailure(), "autoRollback", r.autoRollback())));
+        Map<String, Object> started = new LinkedHashMap<>(Map.of("stages", Stage.format(stages), "soakSeconds",
+                soak.toSeconds(), "maxFailure", r.maxFailure(), "autoRollback", r.autoRollback()));
+        if (r.shadowFor() != null) {
+            started.put("shadowSeconds", r.shadowFor().toSeconds());
+            started.put("shadowTolerance", tolerance);
+        }
+        audit.record(event(created, "start", started));
         return created;
     }
 
@@ -300,8 +326,11 @@ public final class RolloutService {
         }
     }
 
-    /** A rollout with its per-stage counts. */
-    public record RolloutStatus(Rollout rollout, List<StageStats> stages) {
+    /** A rollout with its per-stage counts, and its shadow comparison ({@code null} without shadow mode). */
+    public record RolloutStatus(Rollout rollout, List<StageStats> stages, RolloutShadows.Status shadow) {
+        public RolloutStatus(Rollout rollout, List<StageStats> stages) {
+            this(rollout, stages, null);
+        }
     }
 
     public Rollout get(String id) throws ModelException, StoreException {
@@ -321,7 +350,7 @@ public final class RolloutService {
             for (int i = 0; i < ro.stages().size(); i++) {
                 stats.add(f.stats(i));
             }
-            return new RolloutStatus(ro, stats);
+            return new RolloutStatus(ro, stats, RolloutShadows.status(c, ro, clock.instant()));
         });
     }
 
@@ -597,6 +626,10 @@ public final class RolloutService {
             }
         }
         return out;
+    }
+
+    static Rollout find(Connection c, String id) throws SQLException {
+        return load(c, id);
     }
 
     private static Rollout load(Connection c, String id) throws SQLException {
