@@ -156,7 +156,8 @@ class ShadowIT {
 
         int n = v.get("features").size();
         try (MqttDevices.Client c = MqttDevices.Client.connect(gateway.mqttPort(), vib, "vib-s")) {
-            assertEquals(1, c.subscribe("siteward/sensors/vib-s/#"));
+            assertEquals(1, c.subscribe("siteward/sensors/vib-s/inference"));
+            assertEquals(1, c.subscribe("siteward/sensors/vib-s/errors"));
             for (int i = 0; i < n; i++) {
                 // one at a time: both models' k-of-n windows see the readings in the vectors' order, nothing shed
                 InferenceIT.publish(c, "siteward/sensors/vib-s/readings", InferenceIT.reading(i,
