@@ -147,6 +147,17 @@ class ShadowIT {
             throws Exception {
         pushRetentionBundle();
         JsonNode v = JSON.readTree(InferenceIT.demo().resolve("vectors/vibration-shadow.json").toFile());
+        for (List<String> bad : List.of(List.of("--shadow-for", "2h"), List.of("--shadow", "--shadow-tolerance", "2"),
+                List.of("--shadow", "--shadow-for", "0s"), List.of("--shadow", "--shadow-for", "31d"))) {
+            List<String> args = new java.util.ArrayList<>(List.of("rollout", "start", "demo/vibration", "--version",
+                    "2", "--channel", "stable", "--stages", "100%"));
+            args.addAll(bad);
+            Result refused = gateway.cli(args.toArray(new String[0]));
+            assertEquals(2, refused.exitCode(), bad + ": " + refused.both());
+            assertEquals(1, refused.stderr().strip().lines().count(), "one line: " + refused.stderr());
+        }
+        assertEquals(1, JSON.readTree(gateway.cli("rollout", "status", "--json").stdout()).size(),
+                "only the release's record: the refused starts changed nothing");
         // the first stage selects no device: every device keeps v1 active while v2 runs in the shadow
         Result start = gateway.cli("rollout", "start", "demo/vibration", "--version", "2", "--channel", "stable",
                 "--stages", "zone=nowhere,100%", "--soak", "1h", "--shadow", "--shadow-for", "2h");
