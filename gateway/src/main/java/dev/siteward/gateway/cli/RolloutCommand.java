@@ -208,6 +208,12 @@ public final class RolloutCommand implements Runnable {
                 out.println("  halted: " + ro.get("haltReason").asText());
             }
             if (!detail) {
+                JsonNode sh = status.path("shadow");
+                if (sh.isObject()) {
+                    out.printf("  shadow: version %d %s, compared %d, agreed %s%n", sh.path("version").asLong(),
+                            sh.path("live").asBoolean() ? "running" : "ended", sh.path("compared").asLong(),
+                            rate(sh.path("agreementRate")));
+                }
                 return;
             }
             out.printf("  started %s by %s; stage started %s; soak %s; max failure %s; auto-rollback %s%n",
