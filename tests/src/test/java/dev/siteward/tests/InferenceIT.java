@@ -218,6 +218,13 @@ class InferenceIT {
         assertTrue(metrics.contains("siteward_inference_latency_ms_bucket{model=\"demo/vibration\",le=\"+Inf\"}"),
                 metrics);
         assertTrue(metrics.contains("siteward_limit_refusals_total{limit=\"mqtt-messages\"} "), metrics);
+        // the expiry watch contributes its own families beside the inference and limit metrics
+        assertTrue(java.util.regex.Pattern.compile("(?m)^siteward_certificate_expiry_seconds\\{kind=\"root\",name=\""
+                + "[^\"]+\",serial=\"[0-9a-f]+\"} [1-9][0-9]+$").matcher(metrics).find(), metrics);
+        assertTrue(metrics.contains("siteward_certificate_expiry_seconds{kind=\"server\","), metrics);
+        assertTrue(metrics.contains("siteward_certificate_expiry_seconds{kind=\"admin\",name=\"admin\","), metrics);
+        assertTrue(metrics.contains("\nsiteward_devices_expiring{window=\"7d\"} 0\n"), metrics);
+        assertTrue(metrics.contains("\nsiteward_devices_renewal_failed 0\n"), metrics);
         String health = curl("http://127.0.0.1:" + gateway.managementPort() + "/health");
         assertEquals("{\"status\":\"UP\",\"mqtt\":true,\"models\":{\"demo/vibration\":1}}", health);
     }

@@ -63,7 +63,8 @@ public class InferenceBeans {
     @Bean(preDestroy = "close")
     InferenceRuntime inferenceRuntime(SitewardConfiguration site, MqttConfiguration mqtt, InferenceConfiguration config,
                                       SiteCa ca, InferenceService service, BeanProvider<EmbeddedMqttBroker> broker,
-                                      dev.siteward.gateway.limits.LimitCounters limits, Clock clock) {
+                                      java.util.List<dev.siteward.gateway.metrics.MetricFamilies> families,
+                                      Clock clock) {
         try {
             String uri = mqtt.brokerMode() == MqttConfiguration.BrokerMode.EMBEDDED
                     ? "ssl://localhost:" + broker.get().port()
@@ -74,7 +75,8 @@ public class InferenceBeans {
                     credential.chain(), ca.root(), service, config.getMaxPayloadBytes());
             client.start(15_000);
             ManagementListener management = new ManagementListener(config.getManagementAddress(),
-                    config.getManagementPort(), () -> service.metrics().prometheus() + limits.prometheus(), () -> {
+                    config.getManagementPort(), () -> service.metrics().prometheus()
+                            + dev.siteward.gateway.metrics.MetricFamilies.render(families), () -> {
                         Map<String, Object> h = new LinkedHashMap<>();
                         boolean up = client.connected();
                         return new ManagementListener.Health(up, "{\"status\":\"" + (up ? "UP" : "DOWN")
