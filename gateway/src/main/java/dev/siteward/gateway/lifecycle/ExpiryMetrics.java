@@ -2,7 +2,6 @@ package dev.siteward.gateway.lifecycle;
 
 import dev.siteward.gateway.cli.DurationText;
 import dev.siteward.gateway.metrics.MetricFamilies;
-import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -10,7 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,7 +17,7 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@code siteward_certificate_expiry_seconds{kind,name,serial}} — seconds until each certificate of the site
  *       CA (root, trusted issuing generations), the server, the gateway's services, every active admin and every
- *       trusted publisher root expires (negative once expired);</li>
+ *       trusted publisher's root ({@code trust/publishers.yaml}) expires (negative once expired);</li>
  *   <li>{@code siteward_devices_expiring{window="7d"}}, {@code siteward_devices_renewal_failed},
  *       {@code siteward_devices_expired} — how many active devices need attention, as {@code siteward status}
  *       counts them;</li>
@@ -38,18 +36,14 @@ public final class ExpiryMetrics implements MetricFamilies {
 
     private static final Logger LOG = LoggerFactory.getLogger(ExpiryMetrics.class);
     /** The kinds exported per certificate: devices are counted, not listed (a site has thousands). */
-    private static final Set<String> CERTIFICATE_KINDS = Set.of("root", "issuing", "server", "service", "admin");
-
-    /** One certificate of a publisher the gateway trusts. */
-    public record PublisherRoot(String publisher, X509Certificate certificate) {
-    }
+    private static final Set<String> CERTIFICATE_KINDS = Set.of("root", "issuing", "server", "service", "admin",
+            "publisher");
 
     private record Snapshot(Instant computedAt, List<ExpiryWatch.Entry> certificates, int expiring, int overdue,
                             int expired, int attention) {
     }
 
     private final ExpiryWatch watch;
-    private final Supplier<List<PublisherRoot>> publishers;
     private final Clock clock;
     private final Duration refresh;
     private final Duration window;
@@ -59,16 +53,14 @@ public final class ExpiryMetrics implements MetricFamilies {
 
     /**
      * @param watch      the expiry watch
-     * @param publishers the trusted publishers' root certificates (read at each computation)
      * @param clock      decides when the cached report is stale and how long certificates have left
      * @param refresh    the least time between two computations
      */
-    public ExpiryMetrics(ExpiryWatch watch, Supplier<List<PublisherRoot>> publishers, Clock clock, Duration refresh) {
+    public ExpiryMetrics(ExpiryWatch watch, Clock clock, Duration refresh) {
         if (refresh == null || refresh.isNegative()) {
             throw new IllegalArgumentException("the expiry metrics refresh must be a positive duration");
         }
         this.watch = watch;
-        this.publishers = publishers;
         this.clock = clock;
         this.refresh = refresh;
         this.window = ExpiryWatch.DEFAULT_WINDOW;
@@ -112,17 +104,6 @@ public final class ExpiryMetrics implements MetricFamilies {
                 }
             }
             int attention = r.attention();
-            for (PublisherRoot p : publishers.get()) {
-                X509Certificate c = p.certificate();
-                Instant notAfter = c.getNotAfter().toInstant();
-                ExpiryWatch.State st = ExpiryWatch.state(notAfter, now, ExpiryWatch.CA_MIN_WINDOW);
-                if (st != ExpiryWatch.State.OK) {
-                    attention++;
-                }
-                certs.add(new ExpiryWatch.Entry("publisher", p.publisher(),
-                        dev.siteward.pki.Certificates.serialHex(c.getSerialNumber()), c.getNotBefore().toInstant(),
-                        notAfter, st.text(), ""));
-            }
             s = new Snapshot(now, List.copyOf(certs), expiring, overdue, expired, attention);
             snapshot = s;
             return s;

@@ -22,10 +22,10 @@ public class LifecycleBeans {
 
     /**
      * The expiry watch on {@code /prometheus}, computed at most once per {@code siteward.expiry-metrics-refresh}
-     * (default 1m); the trusted publishers' roots come from {@code trust/publishers.yaml} at each computation.
+     * (default 1m).
      */
     @Singleton
-    ExpiryMetrics expiryMetrics(ExpiryWatch watch, Clock clock, dev.siteward.gateway.server.SitewardConfiguration site,
+    ExpiryMetrics expiryMetrics(ExpiryWatch watch, Clock clock,
                                 @io.micronaut.context.annotation.Value("${siteward.expiry-metrics-refresh:1m}")
                                 String refresh) {
         java.time.Duration every;
@@ -35,22 +35,6 @@ public class LifecycleBeans {
             throw new io.micronaut.context.exceptions.ConfigurationException("siteward.expiry-metrics-refresh: "
                     + e.getMessage());
         }
-        java.nio.file.Path dataDir = site.getDataDir() == null ? null : java.nio.file.Path.of(site.getDataDir());
-        return new ExpiryMetrics(watch, () -> publisherRoots(dataDir), clock, every);
-    }
-
-    static java.util.List<ExpiryMetrics.PublisherRoot> publisherRoots(java.nio.file.Path dataDir) {
-        if (dataDir == null) {
-            return java.util.List.of();
-        }
-        try {
-            java.util.List<ExpiryMetrics.PublisherRoot> out = new java.util.ArrayList<>();
-            for (var p : dev.siteward.gateway.trust.PublisherTrust.load(dataDir).publishers()) {
-                p.roots().forEach(r -> out.add(new ExpiryMetrics.PublisherRoot(p.name(), r)));
-            }
-            return out;
-        } catch (dev.siteward.gateway.trust.PublisherTrustException e) {
-            throw new IllegalStateException("publishers unreadable: " + e.getMessage(), e);
-        }
+        return new ExpiryMetrics(watch, clock, every);
     }
 }

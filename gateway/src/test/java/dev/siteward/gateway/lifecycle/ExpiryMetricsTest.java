@@ -15,7 +15,6 @@ import dev.siteward.pki.testkit.TestPki;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -36,7 +35,6 @@ class ExpiryMetricsTest {
     DeviceRegistry devices;
     AdminDirectory admins;
     X509Certificate server;
-    List<ExpiryMetrics.PublisherRoot> publishers = new ArrayList<>();
     ExpiryMetrics metrics;
 
     @BeforeEach
@@ -47,8 +45,8 @@ class ExpiryMetricsTest {
         devices = new DeviceRegistry(store, pki.ca().registry(), clock);
         admins = new AdminDirectory(store, pki.ca(), new ConnectionTracker(), clock);
         server = pki.issueServer("gw.site.local").certificate();
-        ExpiryWatch watch = new ExpiryWatch(pki.ca(), admins, devices, () -> server, clock);
-        metrics = new ExpiryMetrics(watch, () -> publishers, clock, Duration.ofMinutes(1));
+        ExpiryWatch watch = new ExpiryWatch(pki.ca(), admins, devices, () -> server, clock, dir.resolve("data"));
+        metrics = new ExpiryMetrics(watch, clock, Duration.ofMinutes(1));
     }
 
     @AfterEach
@@ -75,8 +73,8 @@ class ExpiryMetricsTest {
     void everySiteCertificateIsExportedWithTheSecondsItHasLeft() throws Exception {
         admins.add("olga", AdminRole.OPERATOR, KeyMaterial.certificationRequest(KeyMaterial.generate(
                 KeyMaterial.Algorithm.EC_P256), "olga"), Duration.ofDays(30), "admin");
-        X509Certificate publisherRoot = pki.issueServer("publisher.example").certificate();
-        publishers.add(new ExpiryMetrics.PublisherRoot("vision-team", publisherRoot));
+        new dev.siteward.gateway.trust.PublisherTrust(List.of(new dev.siteward.gateway.trust.PublisherTrust.Publisher(
+                "vision-team", List.of(pki.ca().root()), List.of("vision/*"), false))).save(dir.resolve("data"));
         String text = metrics.prometheus();
 
         X509Certificate root = pki.ca().root();
