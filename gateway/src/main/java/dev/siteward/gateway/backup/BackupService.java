@@ -178,7 +178,7 @@ public final class BackupService {
                             + blob.getKey() + " that the database refers to is missing from " + BLOB_DIR
                             + " (deleted or lost); the model repository is damaged");
                 }
-                BackupManifest.FileEntry e = entry(rel, copy, secret(source));
+                BackupManifest.FileEntry e = entry(rel, copy, secret(copy)); // the copy keeps the blob's mode
                 if (!e.sha256().equals(blob.getKey()) || (blob.getValue() != null && blob.getValue() != e.size())) {
                     throw new dev.siteward.gateway.GatewayException(
                             dev.siteward.gateway.GatewayException.Reason.CONFLICT, "backup refused: model blob "

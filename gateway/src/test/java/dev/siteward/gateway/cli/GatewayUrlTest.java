@@ -75,4 +75,14 @@ class GatewayUrlTest {
         assertTrue(err.toString().contains("--admin-dir"), err.toString());
         assertFalse(Files.exists(dir.resolve("d")));
     }
+
+    @Test
+    void serveRefusesAGatewayUrlBeforeTouchingTheDataDir() {
+        StringWriter err = new StringWriter();
+        int code = SitewardCommand.execute(new String[] {"serve", "--gateway-url", "https://gw:9443", "--data-dir",
+                dir.resolve("d").toString()}, new PrintWriter(new StringWriter(), true), new PrintWriter(err, true));
+        assertEquals(2, code, err.toString());
+        assertTrue(err.toString().contains("--gateway-url"), err.toString());
+        assertFalse(Files.exists(dir.resolve("d")));
+    }
 }
