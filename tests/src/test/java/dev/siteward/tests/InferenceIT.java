@@ -225,6 +225,8 @@ class InferenceIT {
         assertTrue(metrics.contains("siteward_certificate_expiry_seconds{kind=\"admin\",name=\"admin\","), metrics);
         assertTrue(metrics.contains("\nsiteward_devices_expiring{window=\"7d\"} 0\n"), metrics);
         assertTrue(metrics.contains("\nsiteward_devices_renewal_failed 0\n"), metrics);
+        assertTrue(metrics.contains("\nsiteward_clock_trusted 1\n"), metrics);
+        assertTrue(metrics.contains("\nsiteward_clock_forward_jump_unconfirmed 0\n"), metrics);
         String health = curl("http://127.0.0.1:" + gateway.managementPort() + "/health");
         assertEquals("{\"status\":\"UP\",\"mqtt\":true,\"models\":{\"demo/vibration\":1}}", health);
     }
