@@ -206,7 +206,8 @@ class BackupServiceTest {
                 ps.executeUpdate();
             }
             for (Object[] b : new Object[][] {{fileSha, fileSize}, {sigSha, sigSize}}) {
-                try (var ps = c.prepareStatement("INSERT INTO model_blobs (sha256, size, stored_at) VALUES (?, ?, ?)")) {
+                try (var ps = c.prepareStatement("INSERT INTO model_blobs (sha256, size, stored_at) "
+                        + "VALUES (?, ?, ?)")) {
                     ps.setString(1, (String) b[0]);
                     ps.setLong(2, (Long) b[1]);
                     ps.setTimestamp(3, now);
