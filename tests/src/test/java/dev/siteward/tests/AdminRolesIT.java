@@ -227,4 +227,58 @@ class AdminRolesIT {
         assertEquals(2, missing.exitCode(), missing.both());
         assertTrue(missing.stderr().contains("admin.pem") && missing.stderr().lines().count() == 1, missing.stderr());
     }
+
+    @Test
+    void aNamedAdminOnTheirOwnMachineReachesTheGatewayWithTheBundleAloneAndWithoutADataDir() throws Exception {
+        // the bundle 'admin add --out' wrote names the gateway (advertised host, device port)
+        String url = Files.readString(work.resolve("abe").resolve("gateway.url")).strip();
+        int devicePort = java.net.URI.create(gw.deviceUrl()).getPort();
+        assertTrue(url.startsWith("https://") && url.endsWith(":" + devicePort), url);
+
+        // copied to another machine: a directory far from the data dir, which is not readable from there
+        Path laptop = Files.createDirectories(work.resolve("laptop"));
+        Path bundle = Files.createDirectories(laptop.resolve("abe-bundle"));
+        for (String f : List.of("admin.pem", "admin-key.pem", "root.pem", "gateway.url")) {
+            Files.copy(work.resolve("abe").resolve(f), bundle.resolve(f));
+        }
+        Result status = Processes.run(laptop, Map.of(), Processes.siteward("status", "--admin-dir", bundle.toString()));
+        assertTrue(status.exitCode() == 0 || status.exitCode() == 1, "an auditor may run status: " + status.both());
+        assertTrue(status.stdout().lines().anyMatch(l -> l.startsWith("server ")), status.stdout());
+        Result refused = Processes.run(laptop, Map.of(), Processes.siteward("token", "create", "--device-id",
+                "laptop-pump", "--admin-dir", bundle.toString()));
+        assertEquals(3, refused.exitCode(), refused.both());
+        assertTrue(refused.stderr().contains("requires role operator") && refused.stderr().lines().count() == 1,
+                refused.stderr());
+        assertTrue(!Files.exists(laptop.resolve("siteward-data")), "no data dir is created on the admin's machine");
+
+        // an explicit URL (option or environment) works without gateway.url in the bundle
+        Files.delete(bundle.resolve("gateway.url"));
+        Result byOption = Processes.run(laptop, Map.of(), Processes.siteward("admin", "list", "--admin-dir",
+                bundle.toString(), "--gateway-url", "https://localhost:" + devicePort));
+        assertEquals(0, byOption.exitCode(), byOption.both());
+        assertTrue(byOption.stdout().contains("abe"), byOption.stdout());
+        Result byEnv = Processes.run(laptop, Map.of("SITEWARD_GATEWAY_URL", "https://127.0.0.1:" + devicePort,
+                "SITEWARD_ADMIN_DIR", bundle.toString()), Processes.siteward("device", "list"));
+        assertEquals(0, byEnv.exitCode(), byEnv.both());
+        Result operator = Processes.run(laptop, Map.of(), Processes.siteward("token", "create", "--device-id",
+                "olga-laptop-pump", "--admin-dir", work.resolve("olga").toString(), "--gateway-url",
+                "https://localhost:" + devicePort));
+        assertEquals(0, operator.exitCode(), operator.both());
+
+        // a bad URL is exit 2, a gateway that does not answer exit 3: one line each, nothing created
+        Result bad = Processes.run(laptop, Map.of(), Processes.siteward("status", "--admin-dir", bundle.toString(),
+                "--gateway-url", "http://localhost:" + devicePort));
+        assertEquals(2, bad.exitCode(), bad.both());
+        assertTrue(bad.stderr().contains("--gateway-url") && bad.stderr().strip().lines().count() == 1,
+                bad.stderr());
+        Result down = Processes.run(laptop, Map.of(), Processes.siteward("status", "--admin-dir", bundle.toString(),
+                "--gateway-url", "https://127.0.0.1:1"));
+        assertEquals(3, down.exitCode(), down.both());
+        assertTrue(down.stderr().contains("does not answer") && down.stderr().strip().lines().count() == 1,
+                down.stderr());
+        Result noBundle = Processes.run(laptop, Map.of(), Processes.siteward("status", "--gateway-url",
+                "https://localhost:" + devicePort));
+        assertEquals(2, noBundle.exitCode(), noBundle.both());
+        assertTrue(!Files.exists(laptop.resolve("siteward-data")), "no data dir is created on the admin's machine");
+    }
 }

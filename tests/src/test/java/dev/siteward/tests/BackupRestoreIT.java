@@ -18,8 +18,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Backup while serving (with devices calling in), restore on a fresh data dir as on new hardware: the enrolled
- * device keeps working with its certificate, a token unused at backup time never opens, a changed backup is
- * refused, and a restore over a running gateway's data dir is refused.
+ * device keeps working with its certificate, a token unused at backup time never opens, the released model is still
+ * listed and downloads with its digest intact, the policy bundle, its retention rule and the records kept under it
+ * are back, a changed backup is refused, and a restore over a running gateway's data dir is refused.
  */
 class BackupRestoreIT {
 
@@ -69,6 +70,94 @@ class BackupRestoreIT {
                 gw.deviceUrl() + "/v1/whoami");
     }
 
+    /** curl as the lamp device: -sS, the HTTP status last on stdout. */
+    private static Result asLamp(GatewayProcess gw, Path root, Path cert, String path, String... extra) {
+        List<String> cmd = new ArrayList<>(List.of("curl", "-sS", "-w", "\n%{http_code}", "--cacert", root.toString(),
+                "--cert", cert.toString(), "--key", work.resolve("lamp.key").toString()));
+        cmd.addAll(List.of(extra));
+        cmd.add(gw.deviceUrl() + path);
+        return run(cmd.toArray(new String[0]));
+    }
+
+    private static String httpStatus(Result r) {
+        String out = r.stdout().strip();
+        return out.substring(out.lastIndexOf('\n') + 1);
+    }
+
+    /** The payload of the device's signed release metadata. */
+    private static String releaseMetadata(GatewayProcess gw, Path root, Path cert) {
+        Result r = asLamp(gw, root, cert, "/v1/models/metadata");
+        assertEquals("200", httpStatus(r), r.both());
+        String jws = r.stdout().lines().findFirst().orElseThrow();
+        return new String(Base64.getUrlDecoder().decode(jws.split("\\.")[1]), java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    private static String sha256(byte[] b) throws Exception {
+        return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(b));
+    }
+
+    /**
+     * Publishes and releases a signed model (model keygen → publisher add → model sign → publish → release), and
+     * installs a signed policy bundle with a retention rule (a publisher CA's certificate, publisher add --policies,
+     * policy sign, policy push); returns the model's ONNX bytes.
+     */
+    private static byte[] publishModelAndPolicy(GatewayProcess gw) throws Exception {
+        Path keys = work.resolve("keys");
+        Result keygen = run(Processes.siteward("model", "keygen", "--out", keys.toString(), "--name", "vision")
+                .toArray(new String[0]));
+        assertEquals(0, keygen.exitCode(), keygen.both());
+        assertEquals(0, gw.cli("publisher", "add", "vision-team", "--roots", keys.resolve("publisher-cert.pem")
+                .toString(), "--models", "vision/*").exitCode());
+        byte[] weights = new byte[64 << 10];
+        new java.util.Random(11).nextBytes(weights);
+        byte[] onnx = ModelRepositoryIT.onnx(weights);
+        Path model = Files.createDirectories(work.resolve("lamp-detector"));
+        Files.write(model.resolve("model.onnx"), onnx);
+        Files.writeString(model.resolve("siteward-model.yaml"), "entry: model.onnx\ninputs:\n  - name: x\n"
+                + "    shape: [1, 4]\noutputs:\n  - name: y\n    shape: [1, 2]\n");
+        Path sig = work.resolve("lamp-detector.sig");
+        Result sign = run(Processes.siteward("model", "sign", model.toString(), "--key", keys.resolve(
+                "publisher-key.pem").toString(), "--cert-chain", keys.resolve("publisher-cert.pem").toString(),
+                "--out", sig.toString()).toArray(new String[0]));
+        assertEquals(0, sign.exitCode(), sign.both());
+        Result pub = gw.cli("model", "publish", model.toString(), "--signature", sig.toString(), "--name",
+                "vision/lamp-detector", "--version", "1");
+        assertEquals(0, pub.exitCode(), pub.both());
+        Result rel = gw.cli("model", "release", "vision/lamp-detector", "--version", "1", "--channel", "stable");
+        assertEquals(0, rel.exitCode(), rel.both());
+
+        ModelCliIT.PublisherChain security = ModelCliIT.PublisherChain.create(work, keys.resolve("publisher.csr"));
+        assertEquals(0, gw.cli("publisher", "add", "secteam", "--roots", security.root().toString(), "--policies")
+                .exitCode());
+        Path bundle = Files.createDirectories(work.resolve("site-policy/tests")).getParent();
+        Files.writeString(bundle.resolve("site.yaml"), """
+                schemaVersion: 1
+                rules: []
+                retention:
+                  classes:
+                    sensor-readings:
+                      fields: [sensor, value]
+                      maxAge: 90d
+                """);
+        Files.writeString(bundle.resolve("tests/site.yaml"), """
+                schemaVersion: 1
+                cases:
+                  - name: nothing moves without a rule
+                    at: "2026-11-27T00:00:00Z"
+                    subject: {id: lamp-1, kind: device, labels: {}}
+                    action: lamp.on
+                    resource: {id: lamp-9}
+                    expect: deny
+                """);
+        Result signed = run(Processes.siteward("policy", "sign", bundle.toString(), "--key", keys.resolve(
+                "publisher-key.pem").toString(), "--cert-chain", security.chain().toString(), "--version", "3",
+                "--expires", "30d").toArray(new String[0]));
+        assertEquals(0, signed.exitCode(), signed.both());
+        Result push = gw.cli("policy", "push", bundle.toString());
+        assertEquals(0, push.exitCode(), push.both());
+        return onnx;
+    }
+
     @Test
     void aSiteBackedUpWhileServingComesBackOnNewHardwareWithDevicesWorkingAndTokensSpent() throws Exception {
         Tools.require("openssl", "openssl");
@@ -78,6 +167,8 @@ class BackupRestoreIT {
         Path backup = work.resolve("site.swbk");
         Path cert;
         String spare;
+        byte[] onnx;
+        String onnxSha;
         try (GatewayProcess gw = GatewayProcess.start(data, ENV)) {
             String[] status = new String[1];
             cert = enroll(gw, "lamp", "lamp-1", gw.cli("token", "create", "--device-id", "lamp-1").stdout().strip(),
@@ -85,6 +176,12 @@ class BackupRestoreIT {
             assertEquals("200", status[0]);
             spare = gw.cli("token", "create", "--device-id", "lamp-2").stdout().strip();
             Path root = data.resolve("admin/root.pem");
+            onnx = publishModelAndPolicy(gw);
+            onnxSha = sha256(onnx);
+            assertTrue(releaseMetadata(gw, root, cert).contains(onnxSha), "the lamp sees the released model");
+            Result reading = asLamp(gw, root, cert, "/v1/data/sensor-readings", "-H",
+                    "Content-Type: application/json", "--data", "{\"sensor\":\"t1\",\"value\":21.5}");
+            assertEquals("201", httpStatus(reading), reading.both());
 
             // the device keeps calling while the backup is taken
             AtomicBoolean stop = new AtomicBoolean();
@@ -173,6 +270,26 @@ class BackupRestoreIT {
             for (String f : List.of("gateway/audit.pem", "gateway/release.pem", "gateway/grant.pem")) {
                 assertTrue(Files.isRegularFile(fresh.resolve(f)), "restored " + f);
             }
+            // the model repository came back: listed, released to the lamp, and its blob downloads intact
+            Result models = gw.cli("model", "list");
+            assertEquals(0, models.exitCode(), models.both());
+            assertTrue(models.stdout().contains("vision/lamp-detector"), models.stdout());
+            Path root = fresh.resolve("admin/root.pem");
+            assertTrue(releaseMetadata(gw, root, cert).contains(onnxSha), "still released to the lamp");
+            Path download = work.resolve("restored-model.onnx");
+            Result blob = asLamp(gw, root, cert, "/v1/models/blobs/" + onnxSha, "-o", download.toString());
+            assertEquals("200", httpStatus(blob), blob.both());
+            assertEquals(onnxSha, sha256(Files.readAllBytes(download)), "the blob's digest is intact");
+            assertTrue(java.util.Arrays.equals(onnx, Files.readAllBytes(download)));
+            // so did the policy bundle and its retention rule, and the record kept under it
+            Result policy = gw.cli("policy", "status");
+            assertEquals(0, policy.exitCode(), policy.both());
+            assertTrue(policy.stdout().contains("version 3"), policy.stdout());
+            Result retention = gw.cli("retention", "report");
+            assertEquals(0, retention.exitCode(), retention.both());
+            String readings = retention.stdout().lines().filter(l -> l.startsWith("sensor-readings")).findFirst()
+                    .orElseThrow(() -> new AssertionError(retention.stdout()));
+            assertTrue(readings.matches("sensor-readings\\s+90d\\s+1\\s.*"), readings);
         }
     }
 }

@@ -32,6 +32,13 @@ import org.junit.jupiter.api.io.TempDir;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class InferenceIT {
 
+    /**
+     * The load tests publish as fast as the broker acknowledges: the per-device MQTT message quota (100/s, burst 200
+     * by default; DeviceLimitsIT covers it) is raised so it does not cut a load test's producer short.
+     */
+    static final Map<String, String> LOAD_ENV = Map.of("SITEWARD_INFERENCE_PER_DEVICE_QUEUE", "4096",
+            "SITEWARD_LIMITS_MQTT_MESSAGES_PER_SECOND", "1000000", "SITEWARD_LIMITS_MQTT_MESSAGE_BURST", "1000000");
+
     @TempDir
     static Path work;
     static GatewayProcess gateway;
@@ -56,7 +63,7 @@ class InferenceIT {
         assertEquals(0, Processes.run(work, Map.of(), Processes.siteward("model", "keygen", "--out",
                 work.resolve("demo").toString(), "--name", "demo")).exitCode());
         // one streaming device must not be shed in these tests (the fairness limit is DynamicBatcherTest's subject)
-        gateway = GatewayProcess.start(work.resolve("data"), Map.of("SITEWARD_INFERENCE_PER_DEVICE_QUEUE", "4096"));
+        gateway = GatewayProcess.start(work.resolve("data"), LOAD_ENV);
         Processes.Result add = gateway.cli("publisher", "add", "demo-team", "--roots",
                 work.resolve("demo/publisher-cert.pem").toString(), "--models", "demo/*");
         assertEquals(0, add.exitCode(), add.both());
@@ -218,6 +225,15 @@ class InferenceIT {
         assertTrue(metrics.contains("siteward_inference_latency_ms_bucket{model=\"demo/vibration\",le=\"+Inf\"}"),
                 metrics);
         assertTrue(metrics.contains("siteward_limit_refusals_total{limit=\"mqtt-messages\"} "), metrics);
+        // the expiry watch contributes its own families beside the inference and limit metrics
+        assertTrue(java.util.regex.Pattern.compile("(?m)^siteward_certificate_expiry_seconds\\{kind=\"root\",name=\""
+                + "[^\"]+\",serial=\"[0-9a-f]+\"} [1-9][0-9]+$").matcher(metrics).find(), metrics);
+        assertTrue(metrics.contains("siteward_certificate_expiry_seconds{kind=\"server\","), metrics);
+        assertTrue(metrics.contains("siteward_certificate_expiry_seconds{kind=\"admin\",name=\"admin\","), metrics);
+        assertTrue(metrics.contains("\nsiteward_devices_expiring{window=\"7d\"} 0\n"), metrics);
+        assertTrue(metrics.contains("\nsiteward_devices_renewal_failed 0\n"), metrics);
+        assertTrue(metrics.contains("\nsiteward_clock_trusted 1\n"), metrics);
+        assertTrue(metrics.contains("\nsiteward_clock_forward_jump_unconfirmed 0\n"), metrics);
         String health = curl("http://127.0.0.1:" + gateway.managementPort() + "/health");
         assertEquals("{\"status\":\"UP\",\"mqtt\":true,\"models\":{\"demo/vibration\":1}}", health);
     }
@@ -360,7 +376,7 @@ class InferenceIT {
         }
         assertTrue(sdk.queued() >= 30, "readings queued on disk while the gateway is down: " + sdk.queued());
         sdk.close();
-        gateway = GatewayProcess.start(work.resolve("data"), Map.of("SITEWARD_INFERENCE_PER_DEVICE_QUEUE", "4096"));
+        gateway = GatewayProcess.start(work.resolve("data"), LOAD_ENV);
         // the broker's port is new after the restart (tests use free ports): the device follows it
         try (dev.siteward.device.sensors.SensorClient again = new dev.siteward.device.sensors.SensorClient(vib3,
                 "ssl://localhost:" + gateway.mqttPort(), queue, 1000, java.time.Duration.ofSeconds(5),

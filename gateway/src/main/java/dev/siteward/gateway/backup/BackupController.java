@@ -41,20 +41,22 @@ public class BackupController {
 
     @Post
     public HttpResponse<StreamedFile> backup(HttpRequest<?> request, @Body BackupRequest body)
-            throws GatewayException, IOException {
+            throws GatewayException, IOException, dev.siteward.gateway.store.StoreException {
         String by = RequestContext.admin(request).name();
         if (body == null || body.passphrase() == null || body.passphrase().length() < 12) {
             throw new GatewayException(Reason.BAD_REQUEST, "a backup passphrase of at least 12 characters is "
                     + "required");
         }
-        backups.requireEmbeddedDatabase();
+        // the snapshot is taken before answering, so a refusal (PostgreSQL, a damaged model repository) is a
+        // proper error response rather than a cut-short stream
+        BackupService.Snapshot snapshot = backups.snapshot();
         char[] passphrase = body.passphrase().toCharArray();
         PipedInputStream in = new PipedInputStream(1 << 16);
         PipedOutputStream out = new PipedOutputStream(in);
         Thread writer = new Thread(() -> {
-            try (out) {
-                BackupManifest m = backups.backup(out, passphrase);
-                LOG.info("backup for {}: {} files", by, m.files().size());
+            try (snapshot; out) {
+                BackupService.write(snapshot, out, passphrase);
+                LOG.info("backup for {}: {} files", by, snapshot.manifest().files().size());
             } catch (Exception e) {
                 LOG.warn("backup for {} failed: {}", by, e.toString());
             }

@@ -92,11 +92,63 @@ public final class BackupService {
         }
     }
 
+    /** Where the model repository keeps its content-addressed blobs, relative to the data dir. */
+    static final String BLOB_DIR = "models/blobs/sha256";
+
+    /**
+     * A consistent snapshot of the data dir, taken and copied into a private staging directory, ready to be written
+     * as an archive; closing it deletes the copies.
+     */
+    public static final class Snapshot implements AutoCloseable {
+        private final Path staging;
+        private final List<BackupManifest.FileEntry> entries;
+        private final Map<String, Path> sources;
+        private final BackupManifest manifest;
+
+        private Snapshot(Path staging, List<BackupManifest.FileEntry> entries, Map<String, Path> sources,
+                         BackupManifest manifest) {
+            this.staging = staging;
+            this.entries = entries;
+            this.sources = sources;
+            this.manifest = manifest;
+        }
+
+        public BackupManifest manifest() {
+            return manifest;
+        }
+
+        @Override
+        public void close() {
+            deleteTree(staging);
+        }
+    }
+
     /** Writes an encrypted backup to {@code out}; returns its manifest. Refused with PostgreSQL as the store. */
     public BackupManifest backup(OutputStream out, char[] passphrase) throws IOException, StoreException,
             dev.siteward.gateway.GatewayException {
+        try (Snapshot s = snapshot()) {
+            write(s, out, passphrase);
+            return s.manifest();
+        }
+    }
+
+    /**
+     * Takes the snapshot: the database (H2 {@code BACKUP TO}), then the model blobs that snapshot refers to, then
+     * every other file of the data dir, each copied once into a private staging directory.
+     *
+     * <p>Model blobs are content-addressed and immutable, so the backup holds exactly the blobs named by the
+     * snapshot's rows ({@code model_blobs}, {@code model_files}, {@code model_versions} signatures,
+     * {@code model_withdrawals} bundles), read from the snapshot itself — not whatever is on disk at copy time: a
+     * blob stored after the snapshot (its rows are not in it) is left out, and a blob the snapshot refers to that is
+     * missing or no longer matches its digest refuses the backup ({@code request.conflict}) naming the blob, instead
+     * of producing a backup whose models cannot be served.
+     *
+     * @throws dev.siteward.gateway.GatewayException PostgreSQL as the store, or a referenced blob missing or changed
+     */
+    public Snapshot snapshot() throws IOException, StoreException, dev.siteward.gateway.GatewayException {
         requireEmbeddedDatabase();
         Path staging = Files.createTempDirectory(dataDir, ".siteward-backup-");
+        boolean done = false;
         try {
             Files.setPosixFilePermissions(staging, java.nio.file.attribute.PosixFilePermissions.fromString(
                     "rwx------"));
@@ -112,13 +164,39 @@ public final class BackupService {
             Map<String, Path> sources = new HashMap<>();
             entries.add(entry(DB_ARCHIVE, dbZip, true));
             sources.put(DB_ARCHIVE, dbZip);
-            // every file is copied first and the archive made from the copies, so files that change meanwhile (the
-            // CA journal during enrollments) are taken once, as a prefix that their readers accept, and the digests
-            // match what is archived; the journal is copied after the database snapshot, so it holds every
-            // certificate the snapshot knows
             Path copies = staging.resolve("files");
+            for (Map.Entry<String, Long> blob : referencedBlobs(dbZip).entrySet()) {
+                String rel = BLOB_DIR + "/" + blob.getKey();
+                Path source = dataDir.resolve(rel);
+                Path copy = copies.resolve(rel);
+                Files.createDirectories(copy.getParent());
+                try {
+                    Files.copy(source, copy, StandardCopyOption.COPY_ATTRIBUTES);
+                } catch (java.nio.file.NoSuchFileException e) {
+                    throw new dev.siteward.gateway.GatewayException(
+                            dev.siteward.gateway.GatewayException.Reason.CONFLICT, "backup refused: model blob "
+                            + blob.getKey() + " that the database refers to is missing from " + BLOB_DIR
+                            + " (deleted or lost); the model repository is damaged");
+                }
+                BackupManifest.FileEntry e = entry(rel, copy, secret(copy)); // the copy keeps the blob's mode
+                if (!e.sha256().equals(blob.getKey()) || (blob.getValue() != null && blob.getValue() != e.size())) {
+                    throw new dev.siteward.gateway.GatewayException(
+                            dev.siteward.gateway.GatewayException.Reason.CONFLICT, "backup refused: model blob "
+                            + blob.getKey() + " in " + BLOB_DIR + " no longer matches its digest (changed on disk); "
+                            + "the model repository is damaged");
+                }
+                entries.add(e);
+                sources.put(rel, copy);
+            }
+            // every other file is copied first and the archive made from the copies, so files that change meanwhile
+            // (the CA journal during enrollments) are taken once, as a prefix that their readers accept, and the
+            // digests match what is archived; the journal is copied after the database snapshot, so it holds every
+            // certificate the snapshot knows
             for (Path f : files(dataDir)) {
                 String rel = relative(dataDir, f);
+                if (rel.startsWith(BLOB_DIR + "/")) {
+                    continue; // only the blobs the snapshot refers to, above
+                }
                 Path copy = copies.resolve(rel);
                 Files.createDirectories(copy.getParent());
                 Files.copy(f, copy, StandardCopyOption.COPY_ATTRIBUTES);
@@ -129,27 +207,73 @@ public final class BackupService {
             BackupManifest manifest = new BackupManifest(BackupManifest.FORMAT, clock.instant(), ca.trustDomain(),
                     Certificates.fingerprint(ca.root()), time == null ? null : time.latest(), ca.registry().size(),
                     entries);
-            try (DataOutputStream data = new DataOutputStream(new BufferedOutputStream(
-                    BackupArchive.encrypting(out, passphrase), 1 << 16))) {
-                byte[] m = JSON.writeValueAsBytes(manifest);
-                data.writeUTF("manifest.json");
-                data.writeLong(m.length);
-                data.write(m);
-                for (BackupManifest.FileEntry e : entries) {
-                    data.writeUTF(e.path());
-                    data.writeLong(e.size());
-                    try (InputStream in = Files.newInputStream(sources.get(e.path()))) {
-                        long copied = in.transferTo(data);
-                        if (copied != e.size()) {
-                            throw new IOException(e.path() + " changed while it was archived");
+            done = true;
+            return new Snapshot(staging, entries, sources, manifest);
+        } finally {
+            if (!done) {
+                deleteTree(staging);
+            }
+        }
+    }
+
+    /**
+     * The model blobs a database snapshot refers to, digest to size (null when only the digest is recorded), read
+     * from the snapshot's zip itself (read-only), so the set matches the snapshot's rows exactly.
+     */
+    static Map<String, Long> referencedBlobs(Path dbZip) throws IOException {
+        Map<String, Long> out = new java.util.TreeMap<>();
+        String url = "jdbc:h2:zip:" + dbZip.toAbsolutePath() + "!/siteward;ACCESS_MODE_DATA=r";
+        try (java.sql.Connection c = new org.h2.Driver().connect(url, credentials());
+             Statement st = c.createStatement()) {
+            for (String q : List.of("SELECT sha256, size FROM model_blobs", "SELECT sha256, size FROM model_files",
+                    "SELECT signature_sha256, signature_size FROM model_versions",
+                    "SELECT bundle_sha256, NULL FROM model_withdrawals")) {
+                try (java.sql.ResultSet rs = st.executeQuery(q)) {
+                    while (rs.next()) {
+                        String sha = rs.getString(1).strip();
+                        if (!sha.matches("[0-9a-f]{64}")) {
+                            throw new IOException("the database snapshot names a blob '" + sha + "' that is not a "
+                                    + "SHA-256 digest");
                         }
+                        long size = rs.getLong(2);
+                        Long known = rs.wasNull() ? null : size;
+                        out.merge(sha, known == null ? -1L : known, (a, b) -> a >= 0 ? a : b);
                     }
                 }
-                data.writeUTF("");
             }
-            return manifest;
-        } finally {
-            deleteTree(staging);
+        } catch (java.sql.SQLException e) {
+            throw new IOException("cannot read the model rows of the database snapshot: " + e.getMessage(), e);
+        }
+        out.replaceAll((k, v) -> v < 0 ? null : v);
+        return out;
+    }
+
+    private static java.util.Properties credentials() {
+        java.util.Properties p = new java.util.Properties();
+        p.setProperty("user", "siteward");
+        p.setProperty("password", "");
+        return p;
+    }
+
+    /** Writes a snapshot as one encrypted archive: the manifest, then every file from its copy. */
+    public static void write(Snapshot s, OutputStream out, char[] passphrase) throws IOException {
+        try (DataOutputStream data = new DataOutputStream(new BufferedOutputStream(
+                BackupArchive.encrypting(out, passphrase), 1 << 16))) {
+            byte[] m = JSON.writeValueAsBytes(s.manifest);
+            data.writeUTF("manifest.json");
+            data.writeLong(m.length);
+            data.write(m);
+            for (BackupManifest.FileEntry e : s.entries) {
+                data.writeUTF(e.path());
+                data.writeLong(e.size());
+                try (InputStream in = Files.newInputStream(s.sources.get(e.path()))) {
+                    long copied = in.transferTo(data);
+                    if (copied != e.size()) {
+                        throw new IOException(e.path() + " changed while it was archived");
+                    }
+                }
+            }
+            data.writeUTF("");
         }
     }
 

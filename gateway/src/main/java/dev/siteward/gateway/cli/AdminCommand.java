@@ -36,6 +36,8 @@ public final class AdminCommand implements Runnable {
     static final String CHAIN_FILE = "admin.pem";
     static final String KEY_FILE = "admin-key.pem";
     static final String ROOT_FILE = "root.pem";
+    /** The gateway's URL for named admins on their own machines ({@code --admin-dir} alone is then enough). */
+    static final String URL_FILE = DataDir.GATEWAY_URL_FILE;
 
     @Spec
     CommandSpec spec;
@@ -84,7 +86,7 @@ public final class AdminCommand implements Runnable {
             if (outDir == null) {
                 return;
             }
-            for (String f : List.of(CHAIN_FILE, KEY_FILE, ROOT_FILE)) {
+            for (String f : List.of(CHAIN_FILE, KEY_FILE, ROOT_FILE, URL_FILE)) {
                 if (Files.exists(outDir.resolve(f))) {
                     throw CliException.badInput(outDir.resolve(f) + " exists; choose an empty directory");
                 }
@@ -94,12 +96,20 @@ public final class AdminCommand implements Runnable {
             }
         }
 
-        int deliver(AdminCredential credential, KeyPair key) throws IOException {
+        /**
+         * Prints the bundle, or writes it to {@code --out}: the chain, the key (0600), the site root and — when the
+         * gateway's URL is known ({@code gatewayUrl}, from {@code --gateway-url} or the device listener's advertised
+         * address) — {@code gateway.url}, so the admin needs only {@code --admin-dir} on their own machine.
+         */
+        int deliver(AdminCredential credential, KeyPair key, String gatewayUrl) throws IOException {
             String keyPem = KeyMaterial.toPem(key.getPrivate());
             Admin a = credential.admin();
             if (outDir == null) {
                 out().println("# admin " + a.name() + " (role " + a.role() + "), certificate " + a.serial()
                         + " valid until " + a.notAfter() + ": certificate chain, private key, site root");
+                if (gatewayUrl != null) {
+                    out().println("# gateway " + gatewayUrl + " (siteward --gateway-url)");
+                }
                 out().print(credential.chain());
                 out().print(keyPem);
                 out().print(credential.root());
@@ -112,8 +122,13 @@ public final class AdminCommand implements Runnable {
             SecureFiles.createSecret(dir.resolve(KEY_FILE), keyPem.getBytes(StandardCharsets.US_ASCII));
             SecureFiles.writeAtomically(dir.resolve(CHAIN_FILE), credential.chain(), false);
             SecureFiles.writeAtomically(dir.resolve(ROOT_FILE), credential.root(), false);
+            if (gatewayUrl != null) {
+                SecureFiles.writeAtomically(dir.resolve(URL_FILE), gatewayUrl + "\n", false);
+            }
             out().println("admin " + a.name() + " (role " + a.role() + "): certificate " + a.serial()
-                    + " valid until " + a.notAfter() + ", bundle in " + dir.toAbsolutePath());
+                    + " valid until " + a.notAfter() + ", bundle in " + dir.toAbsolutePath()
+                    + (gatewayUrl == null ? " (gateway URL unknown: they need --gateway-url https://HOST:9443)"
+                    : " for gateway " + gatewayUrl));
             return 0;
         }
     }
@@ -137,7 +152,8 @@ public final class AdminCommand implements Runnable {
             checkOut();
             KeyPair key = KeyMaterial.generate(KeyMaterial.Algorithm.EC_P256);
             try (GatewayOperations ops = GatewayOperations.open(dataDir, keys)) {
-                return deliver(ops.addAdmin(n, r, KeyMaterial.certificationRequest(key, n), d), key);
+                return deliver(ops.addAdmin(n, r, KeyMaterial.certificationRequest(key, n), d), key,
+                        ops.gatewayUrl());
             }
         }
     }
@@ -156,7 +172,8 @@ public final class AdminCommand implements Runnable {
             checkOut();
             KeyPair key = KeyMaterial.generate(KeyMaterial.Algorithm.EC_P256);
             try (GatewayOperations ops = GatewayOperations.open(dataDir, keys)) {
-                return deliver(ops.renewAdmin(n, KeyMaterial.certificationRequest(key, n), d), key);
+                return deliver(ops.renewAdmin(n, KeyMaterial.certificationRequest(key, n), d), key,
+                        ops.gatewayUrl());
             }
         }
     }

@@ -327,7 +327,7 @@ public final class CaCommand implements Runnable {
             var duration = ttl == null ? null : DurationText.parse(ttl);
             byte[] der = readCsr(csr);
             String pem;
-            DataDir.Lock lock = DataDir.tryLock(dataDir);
+            DataDir.Lock lock = DataDir.lockUnlessRemote(dataDir);
             if (lock == null) {
                 // the gateway holds the data dir: it issues through its admin API
                 try (RemoteOperations remote = RemoteOperations.connect(dataDir)) {
@@ -360,7 +360,7 @@ public final class CaCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             String subject;
-            DataDir.Lock lock = DataDir.tryLock(dataDir);
+            DataDir.Lock lock = DataDir.lockUnlessRemote(dataDir);
             if (lock == null) {
                 try (RemoteOperations remote = RemoteOperations.connect(dataDir)) {
                     subject = remote.rotate();
@@ -524,7 +524,7 @@ public final class CaCommand implements Runnable {
                 throw CliException.badInput("--root-key goes with --root");
             }
             String pem;
-            DataDir.Lock lock = DataDir.tryLock(dataDir);
+            DataDir.Lock lock = DataDir.lockUnlessRemote(dataDir);
             if (lock == null) {
                 if (rootKey != null) {
                     throw new CliException(CliException.UNREACHABLE, "stop the gateway to re-sign the root CRL "

@@ -65,11 +65,22 @@ interface GatewayOperations extends AutoCloseable {
     /** Per class: records, bytes, oldest record, next purge, holds, last purge. */
     dev.siteward.gateway.retention.RetentionReport.Report retentionReport() throws Exception;
 
+    /**
+     * The URL named admins on other machines reach this gateway at ({@code https://<advertised host>:<device port>}),
+     * for {@code admin add --out} to put in the bundle; null when not known.
+     */
+    default String gatewayUrl() {
+        return null;
+    }
+
     @Override
     void close();
 
     /** Opens the right implementation for the data dir: remote when a gateway holds it, else local. */
     static GatewayOperations open(DataDir dataDir, CaCommand.KeyOptions keys) {
+        if (dataDir.remoteGateway() != null) {
+            return RemoteOperations.connect(dataDir);
+        }
         DataDir.Lock lock;
         try {
             lock = dataDir.lock();

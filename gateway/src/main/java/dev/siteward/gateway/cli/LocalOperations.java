@@ -52,6 +52,12 @@ final class LocalOperations implements GatewayOperations {
     private final SiteCa ca;
     private final AuditLog audit;
 
+    /** The URL of the last run's device listener as advertised ({@code gateway/endpoints.json}), if known. */
+    @Override
+    public String gatewayUrl() {
+        return RemoteOperations.advertisedUrl(dataDir);
+    }
+
     LocalOperations(Path dataDir, CaSecrets secrets, DataDir.Lock lock) throws StoreException, GatewayException {
         this.dataDir = dataDir;
         this.secrets = secrets;

@@ -52,7 +52,7 @@ abstract class ModelOperations implements AutoCloseable {
 
     /** Local when the data dir's lock is free, else remote through the gateway holding it. */
     static ModelOperations open(DataDir dataDir) {
-        DataDir.Lock lock = DataDir.tryLock(dataDir);
+        DataDir.Lock lock = DataDir.lockUnlessRemote(dataDir);
         if (lock == null) {
             RemoteOperations remote = RemoteOperations.connect(dataDir);
             return new Remote(remote.client(), remote.base());
@@ -159,7 +159,7 @@ abstract class ModelOperations implements AutoCloseable {
                 }
                 return node;
             } catch (java.net.ConnectException e) {
-                throw new CliException(CliException.UNREACHABLE, "the gateway holding the data dir does not answer at "
+                throw new CliException(CliException.UNREACHABLE, "the gateway does not answer at "
                         + base);
             } catch (IOException e) {
                 throw new CliException(CliException.UNREACHABLE, "cannot reach the gateway: " + e.getMessage());

@@ -43,6 +43,9 @@ final class PolicyGateway implements AutoCloseable {
     }
 
     static PolicyGateway open(DataDir dataDir) {
+        if (dataDir.remoteGateway() != null) {
+            return new PolicyGateway(dataDir.path(), RemoteOperations.connect(dataDir), null);
+        }
         if (!Files.isDirectory(dataDir.path())) {
             throw CliException.badInput("no data dir at " + dataDir.path() + " (use --data-dir or SITEWARD_HOME)");
         }

@@ -42,14 +42,24 @@ final class RemoteOperations implements GatewayOperations {
 
     private final HttpClient client;
     private final URI base;
+    private final String advertised;
 
-    private RemoteOperations(HttpClient client, URI base) {
+    private RemoteOperations(HttpClient client, URI base, String advertised) {
         this.client = client;
         this.base = base;
+        this.advertised = advertised;
     }
 
-    /** Through the gateway holding {@code dataDir}, as the admin of {@code --admin-dir} or the bootstrap admin. */
+    /**
+     * Through a running gateway, as the admin of {@code --admin-dir} or the bootstrap admin: the gateway named by
+     * {@code --gateway-url} (or {@code SITEWARD_GATEWAY_URL}, or the bundle's {@code gateway.url}), else the one
+     * holding the data dir, found through its {@code gateway/endpoints.json}.
+     */
     static RemoteOperations connect(DataDir dataDir) {
+        java.net.URI url = dataDir.remoteGateway();
+        if (url != null) {
+            return connect(url, dataDir.adminDir(), dataDir.namedAdminDir());
+        }
         return connect(dataDir.path(), dataDir.adminDir(), dataDir.namedAdminDir());
     }
 
@@ -60,6 +70,29 @@ final class RemoteOperations implements GatewayOperations {
     }
 
     private static RemoteOperations connect(Path dataDir, Path admin, boolean named) {
+        requireBundle(admin, named);
+        String deviceUrl;
+        try {
+            deviceUrl = JSON.readTree(dataDir.resolve("gateway/endpoints.json").toFile()).get("deviceUrl").asText();
+        } catch (IOException | RuntimeException e) {
+            throw new CliException(CliException.UNREACHABLE, "a gateway holds " + dataDir + " but its endpoints "
+                    + "are unreadable (" + e.getMessage() + "); use --gateway-url https://host:9443");
+        }
+        return new RemoteOperations(client(admin, named, dataDir.toString()),
+                URI.create(deviceUrl + "/v1/admin/"), advertisedUrl(dataDir));
+    }
+
+    /** To the gateway at {@code url} (its device listener), pinned to the bundle's {@code root.pem}. */
+    private static RemoteOperations connect(URI url, Path admin, boolean named) {
+        if (!named && !Files.isDirectory(admin)) {
+            throw CliException.badInput("--gateway-url needs an admin credential bundle: --admin-dir DIR or "
+                    + DataDir.ADMIN_DIR_ENV);
+        }
+        requireBundle(admin, true);
+        return new RemoteOperations(client(admin, true, url.toString()), url.resolve("/v1/admin/"), url.toString());
+    }
+
+    private static void requireBundle(Path admin, boolean named) {
         if (named) {
             for (String f : List.of("admin.pem", "admin-key.pem", "root.pem")) {
                 if (!Files.isReadable(admin.resolve(f))) {
@@ -68,8 +101,14 @@ final class RemoteOperations implements GatewayOperations {
                 }
             }
         }
+    }
+
+    /**
+     * An HTTP client presenting the bundle's admin certificate and trusting only the bundle's {@code root.pem}: the
+     * gateway's server certificate must chain to the site root and name the host connected to.
+     */
+    private static HttpClient client(Path admin, boolean named, String target) {
         try {
-            JsonNode endpoints = JSON.readTree(dataDir.resolve("gateway/endpoints.json").toFile());
             List<X509Certificate> chain = PemCodec.parseCertificates(Files.readString(admin.resolve("admin.pem")));
             PrivateKey key = KeyMaterial.readPrivateKey(Files.readString(admin.resolve("admin-key.pem")));
             X509Certificate root = PemCodec.parseCertificates(Files.readString(admin.resolve("root.pem"))).get(0);
@@ -87,14 +126,53 @@ final class RemoteOperations implements GatewayOperations {
             ssl.init(kmf.getKeyManagers(), tmf.getTrustManagers(), null);
             SSLParameters params = new SSLParameters();
             params.setProtocols(new String[] {"TLSv1.3", "TLSv1.2"});
-            HttpClient client = HttpClient.newBuilder().sslContext(ssl).sslParameters(params)
+            return HttpClient.newBuilder().sslContext(ssl).sslParameters(params)
                     .connectTimeout(Duration.ofSeconds(5)).build();
-            return new RemoteOperations(client, URI.create(endpoints.get("deviceUrl").asText() + "/v1/admin/"));
-        } catch (IOException | java.security.GeneralSecurityException e) {
-            throw new CliException(named ? CliException.BAD_INPUT : CliException.UNREACHABLE, "a gateway holds "
-                    + dataDir + " but " + (named ? "the admin credential bundle " + admin + " or " : "its admin "
-                    + "credential or ") + "endpoints are unreadable: " + e.getMessage());
+        } catch (IOException | java.security.GeneralSecurityException | RuntimeException e) {
+            throw new CliException(named ? CliException.BAD_INPUT : CliException.UNREACHABLE, "cannot use "
+                    + (named ? "the admin credential bundle " + admin : "the admin credential of " + target)
+                    + ": " + e.getMessage());
         }
+    }
+
+    /**
+     * The URL admins on other machines use for the gateway holding {@code dataDir}: its advertised host and device
+     * port from {@code gateway/endpoints.json} (written by {@code serve}; kept after it stops), or null.
+     */
+    static String advertisedUrl(Path dataDir) {
+        try {
+            JsonNode e = JSON.readTree(dataDir.resolve("gateway/endpoints.json").toFile());
+            String host = e.path("advertisedHost").asText("");
+            int port = URI.create(e.path("deviceUrl").asText("")).getPort();
+            if (host.isBlank() || port <= 0) {
+                return null;
+            }
+            return "https://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port;
+        } catch (IOException | RuntimeException e) {
+            return null;
+        }
+    }
+
+    @Override
+    public String gatewayUrl() {
+        return advertised;
+    }
+
+    /** One line for a failed exchange with the gateway (exit 3). */
+    private CliException transportFailure(IOException e) {
+        String at = base.resolve("/").toString().replaceAll("/$", "");
+        if (e instanceof javax.net.ssl.SSLException || e.getCause() instanceof javax.net.ssl.SSLException) {
+            return new CliException(CliException.UNREACHABLE, "TLS with " + at + " failed: the server's certificate "
+                    + "must chain to the bundle's root.pem and name host '" + base.getHost() + "', and the gateway "
+                    + "must accept the admin certificate (" + e.getMessage() + ")");
+        }
+        if (e instanceof ConnectException || e instanceof java.net.http.HttpConnectTimeoutException
+                || e.getCause() instanceof java.net.UnknownHostException) {
+            return new CliException(CliException.UNREACHABLE, "the gateway does not answer at " + at
+                    + (e.getMessage() == null ? "" : " (" + e.getMessage() + ")"));
+        }
+        return new CliException(CliException.UNREACHABLE, "cannot reach the gateway at " + at + ": "
+                + e.getMessage());
     }
 
     private JsonNode call(String method, String path, Object body) {
@@ -118,11 +196,8 @@ final class RemoteOperations implements GatewayOperations {
                 throw new CliException(code, msg);
             }
             return node;
-        } catch (ConnectException e) {
-            throw new CliException(CliException.UNREACHABLE, "the gateway holding the data dir does not answer at "
-                    + base);
         } catch (IOException e) {
-            throw new CliException(CliException.UNREACHABLE, "cannot reach the gateway: " + e.getMessage());
+            throw transportFailure(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new CliException(CliException.UNREACHABLE, "interrupted");
@@ -144,11 +219,8 @@ final class RemoteOperations implements GatewayOperations {
             }
             HttpResponse<String> r = client.send(b.build(), HttpResponse.BodyHandlers.ofString());
             return new Answer(r.statusCode(), r.body().isBlank() ? JSON.nullNode() : JSON.readTree(r.body()));
-        } catch (ConnectException e) {
-            throw new CliException(CliException.UNREACHABLE, "the gateway holding the data dir does not answer at "
-                    + base);
         } catch (IOException e) {
-            throw new CliException(CliException.UNREACHABLE, "cannot reach the gateway: " + e.getMessage());
+            throw transportFailure(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new CliException(CliException.UNREACHABLE, "interrupted");
@@ -291,9 +363,8 @@ final class RemoteOperations implements GatewayOperations {
                 in.transferTo(out);
             }
             return r.headers().firstValueAsLong("X-Siteward-Audit-Records").orElse(-1);
-        } catch (ConnectException e) {
-            throw new CliException(CliException.UNREACHABLE, "the gateway holding the data dir does not answer at "
-                    + base);
+        } catch (ConnectException | javax.net.ssl.SSLException | java.net.http.HttpConnectTimeoutException e) {
+            throw transportFailure(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new CliException(CliException.UNREACHABLE, "interrupted");
@@ -315,9 +386,8 @@ final class RemoteOperations implements GatewayOperations {
                         ? CliException.INTERNAL : CliException.BAD_INPUT, node.path("message")
                         .asText("gateway answered " + r.statusCode()));
             }
-        } catch (ConnectException e) {
-            throw new CliException(CliException.UNREACHABLE, "the gateway holding the data dir does not answer at "
-                    + base);
+        } catch (ConnectException | javax.net.ssl.SSLException | java.net.http.HttpConnectTimeoutException e) {
+            throw transportFailure(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new CliException(CliException.UNREACHABLE, "interrupted");
@@ -343,9 +413,8 @@ final class RemoteOperations implements GatewayOperations {
                 in.transferTo(out);
             }
             return r.headers().firstValueAsLong("X-Siteward-Export-Lines").orElse(-1);
-        } catch (ConnectException e) {
-            throw new CliException(CliException.UNREACHABLE, "the gateway holding the data dir does not answer at "
-                    + base);
+        } catch (ConnectException | javax.net.ssl.SSLException | java.net.http.HttpConnectTimeoutException e) {
+            throw transportFailure(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new CliException(CliException.UNREACHABLE, "interrupted");

@@ -46,9 +46,9 @@ abstract class RolloutOperations implements AutoCloseable {
     public abstract void close();
 
     static RolloutOperations open(DataDir dataDir) {
-        DataDir.Lock lock = DataDir.tryLock(dataDir);
+        DataDir.Lock lock = DataDir.lockUnlessRemote(dataDir);
         if (lock == null) {
-            RemoteOperations remote = RemoteOperations.connect(dataDir.path());
+            RemoteOperations remote = RemoteOperations.connect(dataDir);
             return new Remote(remote.client(), remote.base());
         }
         if (!dev.siteward.pki.ca.SiteCa.exists(dataDir.path())) {
@@ -151,7 +151,7 @@ abstract class RolloutOperations implements AutoCloseable {
                 }
                 return node;
             } catch (java.net.ConnectException e) {
-                throw new CliException(CliException.UNREACHABLE, "the gateway holding the data dir does not answer at "
+                throw new CliException(CliException.UNREACHABLE, "the gateway does not answer at "
                         + base);
             } catch (IOException e) {
                 throw new CliException(CliException.UNREACHABLE, "cannot reach the gateway: " + e.getMessage());

@@ -65,6 +65,10 @@ public final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (dataDir.gatewayUrl != null) {
+            throw CliException.badInput("--gateway-url names a running gateway for other commands; serve runs one "
+                    + "on --data-dir");
+        }
         DataDir.Lock lock = dataDir.lock();
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();

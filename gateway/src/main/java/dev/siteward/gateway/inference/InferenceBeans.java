@@ -93,7 +93,8 @@ public class InferenceBeans {
     @Bean(preDestroy = "close")
     InferenceRuntime inferenceRuntime(SitewardConfiguration site, MqttConfiguration mqtt, InferenceConfiguration config,
                                       SiteCa ca, InferenceService service, BeanProvider<EmbeddedMqttBroker> broker,
-                                      dev.siteward.gateway.limits.LimitCounters limits, Clock clock) {
+                                      java.util.List<dev.siteward.gateway.metrics.MetricFamilies> families,
+                                      Clock clock) {
         try {
             String uri = mqtt.brokerMode() == MqttConfiguration.BrokerMode.EMBEDDED
                     ? "ssl://localhost:" + broker.get().port()
@@ -107,9 +108,10 @@ public class InferenceBeans {
                 service.shadows().start();
             }
             ManagementListener management = new ManagementListener(config.getManagementAddress(),
-                    config.getManagementPort(), () -> service.metrics().prometheus() + limits.prometheus()
+                    config.getManagementPort(), () -> service.metrics().prometheus()
                             + (service.shadows() == null ? "" : service.shadows().prometheus())
-                            + (service.records() == null ? "" : service.records().prometheus()), () -> {
+                            + (service.records() == null ? "" : service.records().prometheus())
+                            + dev.siteward.gateway.metrics.MetricFamilies.render(families), () -> {
                         Map<String, Object> h = new LinkedHashMap<>();
                         boolean up = client.connected();
                         return new ManagementListener.Health(up, "{\"status\":\"" + (up ? "UP" : "DOWN")

@@ -62,7 +62,8 @@ public final class ExpiryWatch {
     /**
      * One certificate in the report.
      *
-     * @param kind   root, issuing, server, service, admin, device, publisher-root, publisher-issuing or publisher
+     * @param kind   root, issuing, server, service, admin, device, publisher (a trusted publisher's root, or with
+     *               {@code --publisher-data-dir} a publisher certificate), publisher-root or publisher-issuing
      * @param name   the subject (CA), host name (server), admin name or device id
      * @param serial the serial (hex), or null when there is no certificate left
      * @param state  ok, expiring, renewal-overdue, expired or (issuing CA generations) retired
@@ -124,6 +125,7 @@ public final class ExpiryWatch {
             out.add(entry("server", hostOf(server), server, now, window));
         }
         out.addAll(serviceEntries(now, window));
+        out.addAll(trustedPublisherEntries(now, window));
         for (Admin a : admins.list()) {
             if (a.active()) {
                 State s = state(a.notAfter(), now, window);
@@ -251,6 +253,34 @@ public final class ExpiryWatch {
                         State.RENEWAL_OVERDUE.text(), e.detail() + "; not renewed at two thirds of its lifetime");
             }
             out.add(e);
+        }
+        return out;
+    }
+
+    /**
+     * The root certificates of the publishers the site trusts ({@code trust/publishers.yaml} in the data dir), kind
+     * {@code publisher}, named by the publisher: like CA certificates they are reported 90 days ahead at least, since
+     * a publisher's new root must be added before the old one expires or its signatures stop verifying. An unreadable
+     * trust file is reported (every signed model and bundle would be refused).
+     */
+    private List<Entry> trustedPublisherEntries(Instant now, Duration requested) {
+        List<Entry> out = new ArrayList<>();
+        if (dataDir == null) {
+            return out;
+        }
+        Duration window = requested.compareTo(CA_MIN_WINDOW) > 0 ? requested : CA_MIN_WINDOW;
+        try {
+            for (dev.siteward.gateway.trust.PublisherTrust.Publisher p
+                    : dev.siteward.gateway.trust.PublisherTrust.load(dataDir).publishers()) {
+                for (X509Certificate root : p.roots()) {
+                    Entry e = entry("publisher", p.name(), root, now, window);
+                    out.add(new Entry(e.kind(), e.name(), e.serial(), e.notBefore(), e.notAfter(), e.state(),
+                            e.detail() + "; trusted root " + root.getSubjectX500Principal().getName()));
+                }
+            }
+        } catch (dev.siteward.gateway.trust.PublisherTrustException e) {
+            out.add(new Entry("publisher", "trust/publishers.yaml", null, null, null, State.EXPIRED.text(),
+                    "unreadable: " + e.getMessage()));
         }
         return out;
     }

@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code siteward_limit_refusals_total{limit="<name>"}}.
  */
 @Singleton
-public final class LimitCounters {
+public final class LimitCounters implements dev.siteward.gateway.metrics.MetricFamilies {
 
     /** Enrollment requests refused by the per-source limit of the enrollment listener. */
     public static final String ENROLL_REQUESTS = "enroll-requests";
@@ -55,12 +55,18 @@ public final class LimitCounters {
         return m;
     }
 
+    @Override
+    public int order() {
+        return 10;
+    }
+
     /** Request-body bytes that were refused by the upload quota (declared lengths). */
     public long refusedUploadBytes() {
         return deviceUploadBytes.get();
     }
 
     /** The counters in the Prometheus text format (appended to the management listener's {@code /prometheus}). */
+    @Override
     public String prometheus() {
         StringBuilder b = new StringBuilder();
         b.append("# HELP siteward_limit_refusals_total Requests, uploads and MQTT messages refused by a rate limit.\n");

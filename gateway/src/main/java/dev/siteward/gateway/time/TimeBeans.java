@@ -37,4 +37,10 @@ public class TimeBeans {
             throw new ConfigurationException("refusing to start: " + e.getMessage(), e);
         }
     }
+
+    /** Trusted time on {@code /prometheus}. */
+    @jakarta.inject.Singleton
+    TimeMetrics timeMetrics(TimeGuard guard) {
+        return new TimeMetrics(guard);
+    }
 }

@@ -167,4 +167,125 @@ class BackupServiceTest {
             dev.siteward.gateway.store.TestDatabases.drop(pg);
         }
     }
+
+    /** Stores a blob on disk as the model repository does (content-addressed); returns its digest. */
+    private String blobOnDisk(byte[] content) throws Exception {
+        String sha = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest(content));
+        Path blobs = Files.createDirectories(data.resolve(BackupService.BLOB_DIR));
+        Files.write(blobs.resolve(sha), content);
+        return sha;
+    }
+
+    /** Rows of one published model version with one file and its signature bundle, as the repository writes them. */
+    private void publishedRows(String model, String fileSha, long fileSize, String sigSha, long sigSize)
+            throws Exception {
+        store.inTransaction(c -> {
+            java.sql.Timestamp now = java.sql.Timestamp.from(clock.instant());
+            try (var ps = c.prepareStatement("INSERT INTO models (name, created_at) VALUES (?, ?)")) {
+                ps.setString(1, model);
+                ps.setTimestamp(2, now);
+                ps.executeUpdate();
+            }
+            try (var ps = c.prepareStatement("INSERT INTO model_versions (model_name, version, signature_sha256, "
+                    + "signature_size, single_file, signed_name, root_digest, publisher, signer, published_at) "
+                    + "VALUES (?, 1, ?, ?, TRUE, ?, ?, 'vision', 'CN=pub', ?)")) {
+                ps.setString(1, model);
+                ps.setString(2, sigSha);
+                ps.setLong(3, sigSize);
+                ps.setString(4, model);
+                ps.setString(5, fileSha);
+                ps.setTimestamp(6, now);
+                ps.executeUpdate();
+            }
+            try (var ps = c.prepareStatement("INSERT INTO model_files (model_name, version, position, path, size, "
+                    + "sha256) VALUES (?, 1, 0, 'model.onnx', ?, ?)")) {
+                ps.setString(1, model);
+                ps.setLong(2, fileSize);
+                ps.setString(3, fileSha);
+                ps.executeUpdate();
+            }
+            for (Object[] b : new Object[][] {{fileSha, fileSize}, {sigSha, sigSize}}) {
+                try (var ps = c.prepareStatement("INSERT INTO model_blobs (sha256, size, stored_at) "
+                        + "VALUES (?, ?, ?)")) {
+                    ps.setString(1, (String) b[0]);
+                    ps.setLong(2, (Long) b[1]);
+                    ps.setTimestamp(3, now);
+                    ps.executeUpdate();
+                }
+            }
+            return null;
+        });
+    }
+
+    @Test
+    void theBackupHoldsExactlyTheModelBlobsTheDatabaseSnapshotRefersToAndTheyRestoreIntact() throws Exception {
+        byte[] model = "onnx model bytes".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] bundle = "{\"signature bundle\":1}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        String modelSha = blobOnDisk(model);
+        String sigSha = blobOnDisk(bundle);
+        publishedRows("vision/detector", modelSha, model.length, sigSha, bundle.length);
+        // a blob whose rows are not in the snapshot (an upload stored after it, or left behind): not backed up
+        String later = blobOnDisk("stored after the snapshot".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+
+        byte[] backup = backup();
+        BackupManifest manifest = BackupService.verify(new ByteArrayInputStream(backup), PASS);
+        java.util.Set<String> paths = new java.util.HashSet<>();
+        manifest.files().forEach(f -> paths.add(f.path()));
+        assertTrue(paths.contains(BackupService.BLOB_DIR + "/" + modelSha), paths.toString());
+        assertTrue(paths.contains(BackupService.BLOB_DIR + "/" + sigSha), paths.toString());
+        assertFalse(paths.contains(BackupService.BLOB_DIR + "/" + later), "a blob the snapshot does not know");
+        assertTrue(manifest.files().stream().filter(f -> f.path().equals(BackupService.BLOB_DIR + "/" + modelSha))
+                .allMatch(f -> f.sha256().equals(modelSha)), "the blob's manifest digest is its name");
+
+        Path restored = dir.resolve("restored");
+        BackupService.restore(new ByteArrayInputStream(backup), PASS, restored, false, clock);
+        assertArrayEquals(model, Files.readAllBytes(restored.resolve(BackupService.BLOB_DIR).resolve(modelSha)));
+        assertArrayEquals(bundle, Files.readAllBytes(restored.resolve(BackupService.BLOB_DIR).resolve(sigSha)));
+        assertFalse(Files.exists(restored.resolve(BackupService.BLOB_DIR).resolve(later)));
+        assertEquals(Map.of(modelSha, (long) model.length, sigSha, (long) bundle.length),
+                BackupService.referencedBlobs(snapshotZip()));
+    }
+
+    /** A database snapshot of the live store, as a backup takes it. */
+    private Path snapshotZip() throws Exception {
+        Path zip = dir.resolve("snapshot-db.zip");
+        store.inTransaction(c -> {
+            try (var ps = c.prepareStatement("BACKUP TO ?")) {
+                ps.setString(1, zip.toString());
+                ps.execute();
+            }
+            return null;
+        });
+        return zip;
+    }
+
+    @Test
+    void aBlobTheSnapshotRefersToThatIsMissingOrChangedRefusesTheBackupNamingItAndLeavesNothing() throws Exception {
+        byte[] model = "onnx model bytes".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        String modelSha = blobOnDisk(model);
+        String sigSha = blobOnDisk("bundle".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        publishedRows("vision/detector", modelSha, model.length, sigSha, 6);
+
+        Path blob = data.resolve(BackupService.BLOB_DIR).resolve(modelSha);
+        Files.delete(blob); // deleted between the database snapshot and the copy, or lost
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        GatewayException missing = assertThrows(GatewayException.class,
+                () -> new BackupService(data, store, pki.ca(), clock).backup(out, PASS));
+        assertEquals("request.conflict", missing.reason().code());
+        assertTrue(missing.getMessage().contains(modelSha) && missing.getMessage().contains("missing"),
+                missing.getMessage());
+        assertEquals(0, out.size(), "nothing is written");
+
+        Files.write(blob, "changed bytes".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        GatewayException changed = assertThrows(GatewayException.class,
+                () -> new BackupService(data, store, pki.ca(), clock).backup(out, PASS));
+        assertTrue(changed.getMessage().contains(modelSha) && changed.getMessage().contains("digest"),
+                changed.getMessage());
+        assertEquals(0, out.size(), "nothing is written");
+        try (var files = Files.list(data)) {
+            assertTrue(files.noneMatch(f -> f.getFileName().toString().startsWith(".siteward-backup-")),
+                    "no staging directory left");
+        }
+    }
 }

@@ -160,4 +160,21 @@ class ExpiryWatchTest {
         assertEquals("ok", states(withFiles.report(ExpiryWatch.DEFAULT_WINDOW), "service").get("grant"));
         assertTrue(!grants.certificate().equals(grant));
     }
+
+    @Test
+    void trustedPublisherRootsAreReportedNinetyDaysAheadAndAnUnreadableTrustFileNeedsAttention() throws Exception {
+        Path data = dir.resolve("data");
+        ExpiryWatch withData = new ExpiryWatch(pki.ca(), admins, devices, () -> server, clock, data);
+        new dev.siteward.gateway.trust.PublisherTrust(List.of(new dev.siteward.gateway.trust.PublisherTrust.Publisher(
+                "vision-team", List.of(pki.ca().root()), List.of("vision/*"), false))).save(data);
+        assertEquals(Map.of("vision-team", "ok"), states(withData.report(ExpiryWatch.DEFAULT_WINDOW), "publisher"));
+        clock.set(pki.ca().root().getNotAfter().toInstant().minus(Duration.ofDays(60)));
+        assertEquals(Map.of("vision-team", "expiring"), states(withData.report(Duration.ofDays(1)), "publisher"));
+
+        java.nio.file.Files.writeString(data.resolve("trust/publishers.yaml"), "publishers: [nonsense\n");
+        ExpiryWatch.Report r = withData.report(ExpiryWatch.DEFAULT_WINDOW);
+        assertEquals(Map.of("trust/publishers.yaml", "expired"), states(r, "publisher"));
+        assertTrue(r.entries().stream().anyMatch(e -> e.kind().equals("publisher") && e.needsAttention()
+                && e.detail().startsWith("unreadable")), r.toString());
+    }
 }

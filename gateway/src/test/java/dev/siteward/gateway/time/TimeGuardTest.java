@@ -145,4 +145,28 @@ class TimeGuardTest {
         assertFalse(TimeGuard.allowedWhileUntrusted("POST", "/v1/admin/certificates"));
         assertFalse(TimeGuard.allowedWhileUntrusted("GET", "/v1/whoami"));
     }
+
+    @Test
+    void theMetricsShowAnUntrustedClockAndAnUnconfirmedForwardJumpUntilResolved() throws Exception {
+        TimeGuard guard = open();
+        TimeMetrics metrics = new TimeMetrics(guard);
+        assertTrue(metrics.prometheus().contains("\nsiteward_clock_trusted 1\n"), metrics.prometheus());
+        assertTrue(metrics.prometheus().contains("\nsiteward_clock_forward_jump_unconfirmed 0\n"));
+        pass(Duration.ofMinutes(10));
+        guard.tick();
+        Instant recorded = clock.instant();
+        assertTrue(metrics.prometheus().contains("\nsiteward_clock_last_recorded_timestamp_seconds "
+                + recorded.getEpochSecond() + ".000\n"), metrics.prometheus());
+
+        clock.set(recorded.minus(Duration.ofDays(1)));
+        guard.tick();
+        assertTrue(metrics.prometheus().contains("\nsiteward_clock_trusted 0\n"), metrics.prometheus());
+        clock.set(recorded.plus(Duration.ofDays(30))); // back past the record, by a jump the monotonic clock denies
+        guard.tick();
+        String text = metrics.prometheus();
+        assertTrue(text.contains("\nsiteward_clock_trusted 1\n"), text);
+        assertTrue(text.contains("\nsiteward_clock_forward_jump_unconfirmed 1\n"), text);
+        guard.accept("sam");
+        assertTrue(metrics.prometheus().contains("\nsiteward_clock_forward_jump_unconfirmed 0\n"));
+    }
 }
