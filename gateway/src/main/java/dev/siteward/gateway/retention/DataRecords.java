@@ -178,7 +178,7 @@ public final class DataRecords {
     private Ingested writeStream(DataClass c, String device, String contentType, InputStream body, long length)
             throws GatewayException, StoreException {
         Instant now = clock.instant();
-        String id = newId();
+        String id = newId(now);
         long[] read = new long[1];
         InputStream counted = new java.io.FilterInputStream(body) {
             @Override
@@ -241,7 +241,7 @@ public final class DataRecords {
         List<String> ids = new ArrayList<>(bodies.size());
         long total = 0;
         for (byte[] b : bodies) {
-            ids.add(newId());
+            ids.add(newId(now));
             total += b.length;
         }
         long bytes = total;
@@ -266,10 +266,16 @@ public final class DataRecords {
         return new Ingested(ids, bytes, now);
     }
 
-    /** A random 128-bit record id (hex): no sequence, so several gateways may share a PostgreSQL store. */
-    static String newId() {
-        byte[] b = new byte[16];
+    /**
+     * A record id: 32 hex digits, the receipt time in milliseconds since the epoch (12 digits) and then 80 random
+     * bits. Ids of records received together sit together in the primary-key index, so ingest appends near its end and
+     * a purge, walking oldest first, deletes from its start: on H2 each commit rewrites a few index pages instead of
+     * one page per record (docs/benchmarks.md, "Retention"). No sequence, so several gateways may share a store.
+     */
+    static String newId(Instant at) {
+        byte[] b = new byte[10];
         RANDOM.nextBytes(b);
-        return HexFormat.of().formatHex(b);
+        return String.format(java.util.Locale.ROOT, "%012x", Math.max(0, at.toEpochMilli()) & 0xFFFF_FFFF_FFFFL)
+                + HexFormat.of().formatHex(b);
     }
 }

@@ -108,7 +108,7 @@ public final class RetentionPurge {
         RetentionRules r = rules.get();
         Map<String, Map<String, String>> deviceLabels = labels.all();
         List<ClassPurge> out = new ArrayList<>();
-        String runId = DataRecords.newId();
+        String runId = DataRecords.newId(now);
         for (DataClass c : DataClass.values()) {
             if (c == DataClass.AUDIT_RECORDS) {
                 r.rule(c).ifPresent(rule -> purgeAudit(rule, r.holds(c), now));

@@ -526,6 +526,64 @@ class RetentionTest {
         assertEquals(expectedDigest(order.subList(0, order.size() - left.size()), 3), p.digest());
     }
 
+    private static final String BLOB_RULES = """
+            schemaVersion: 1
+            rules: []
+            retention:
+              classes:
+                blobs:
+                  maxAge: 7d
+            """;
+
+    long blobCount() throws Exception {
+        try (Connection c = store.connection(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM data_records WHERE data_class = 'blobs'")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("dev.siteward.gateway.store.TestDatabases#kinds")
+    void aFiveMebibyteBlobStreamsIntoTheStoreAndOversizedOrShortBodiesStoreNothing(Kind kind) throws Exception {
+        open(kind, BLOB_RULES, 3);
+        data = new DataRecords(store, rules::get, key, clock, new RetentionSettings(1000, 6L << 20, 64 << 10,
+                Duration.ofMinutes(10)));
+        byte[] image = new byte[5 << 20];
+        new java.security.SecureRandom().nextBytes(image);
+
+        DataRecords.Ingested in = data.ingestBlob("blobs", "cam-1", "image/png",
+                new java.io.ByteArrayInputStream(image), image.length);
+
+        assertEquals(image.length, in.bytes());
+        try (Connection c = store.connection(); PreparedStatement ps = c.prepareStatement(
+                "SELECT body, size_bytes, content_type FROM data_records WHERE id = ?")) {
+            ps.setString(1, in.ids().get(0));
+            try (ResultSet rs = ps.executeQuery()) {
+                assertTrue(rs.next());
+                assertTrue(java.util.Arrays.equals(image, rs.getBytes(1)), "stored byte for byte");
+                assertEquals(image.length, rs.getLong(2));
+                assertEquals("image/png", rs.getString(3));
+            }
+        }
+        java.io.InputStream unread = new java.io.InputStream() {
+            @Override
+            public int read() {
+                throw new AssertionError("a declared oversized body is refused before it is read");
+            }
+        };
+        assertEquals("data.too_large", assertThrows(GatewayException.class, () -> data.ingestBlob("blobs", "cam-1",
+                "image/png", unread, (6L << 20) + 1)).reason().code());
+        assertEquals("request.invalid", assertThrows(GatewayException.class, () -> data.ingestBlob("blobs",
+                "cam-1", "image/png", new java.io.ByteArrayInputStream(image, 0, 1000), image.length)).reason()
+                .code(), "a body shorter than declared");
+        assertEquals("data.too_large", assertThrows(GatewayException.class, () -> data.ingestBlob("blobs", "cam-1",
+                "image/png", new java.io.ByteArrayInputStream(image), -1)).reason().code(),
+                "without Content-Length at most 1 MiB");
+        data.ingestBlob("blobs", "cam-1", "image/png", new java.io.ByteArrayInputStream(image, 0, 1 << 20), -1);
+        assertEquals(2, blobCount(), "the refused uploads stored nothing");
+    }
+
     RetentionPurge.Totals totals(String cls) throws Exception {
         try (Connection c = store.connection()) {
             return RetentionPurge.totals(c, dev.siteward.policies.retention.DataClass.byId(cls).orElseThrow());
