@@ -14,6 +14,8 @@ public record RetentionSettings(int purgeBatch, long maxBlobBytes, long maxRecor
 
     public static final int DEFAULT_PURGE_BATCH = 1000;
     public static final long DEFAULT_MAX_BLOB_BYTES = 64L << 20;
+    /** The largest {@code max-blob-bytes} accepted: well inside what H2 and PostgreSQL store in one value. */
+    public static final long MAX_BLOB_BYTES_CEILING = 512L << 20;
     public static final long DEFAULT_MAX_RECORD_BYTES = 64L << 10;
     public static final Duration DEFAULT_PURGE_INTERVAL = Duration.ofMinutes(10);
 
@@ -23,6 +25,10 @@ public record RetentionSettings(int purgeBatch, long maxBlobBytes, long maxRecor
         }
         if (maxBlobBytes < 1 || maxRecordBytes < 1) {
             throw new IllegalArgumentException("siteward.retention size limits must be positive");
+        }
+        if (maxBlobBytes > MAX_BLOB_BYTES_CEILING) {
+            throw new IllegalArgumentException("siteward.retention.max-blob-bytes must be at most "
+                    + MAX_BLOB_BYTES_CEILING + " (512 MiB)");
         }
         if (purgeInterval.isNegative() || purgeInterval.isZero()) {
             throw new IllegalArgumentException("siteward.retention.purge-interval must be positive");
