@@ -36,6 +36,7 @@ public final class GatewayException extends Exception {
         DATA_NOT_RETAINED("data.not_retained", 403),
         DATA_UNKNOWN_FIELD("data.unknown_field", 400),
         DATA_EXPORT_DENIED("data.export_denied", 403),
+        DATA_TOO_LARGE("data.too_large", 413),
         INTERNAL("gateway.internal", 500);
 
         private final String code;

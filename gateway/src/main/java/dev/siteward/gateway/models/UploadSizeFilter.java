@@ -10,7 +10,8 @@ import io.micronaut.http.annotation.RequestFilter;
 import io.micronaut.http.annotation.ServerFilter;
 
 /**
- * Keeps the 1 MiB request limit for every route except model file uploads. The server's
+ * Keeps the 1 MiB request limit for every route except model file uploads and device blobs
+ * ({@code POST /v1/data/blobs}, limited by {@code siteward.retention.max-blob-bytes}). The server's
  * {@code micronaut.server.max-request-size} is raised so that a model file can be streamed to disk
  * ({@code PUT /v1/admin/models/uploads/{id}/files}); bodies that are buffered stay limited by
  * {@code max-request-buffer-size} (1 MiB), and this filter refuses a declared larger body anywhere else up front.
@@ -35,6 +36,9 @@ public class UploadSizeFilter implements Ordered {
         }
         if (request.getMethod() == HttpMethod.PUT && request.getPath().startsWith("/v1/admin/models/uploads/")) {
             return null;
+        }
+        if (request.getMethod() == HttpMethod.POST && request.getPath().equals("/v1/data/blobs")) {
+            return null; // streamed; limited by siteward.retention.max-blob-bytes (docs/retention.md)
         }
         return ErrorBodies.of(413, "request.too_large", "request body larger than " + MAX_BODY + " bytes");
     }

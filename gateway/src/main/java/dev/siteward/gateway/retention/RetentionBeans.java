@@ -30,11 +30,14 @@ public class RetentionBeans {
 
     @Singleton
     RetentionSettings retentionSettings(@Value("${siteward.retention.purge-batch:1000}") int batch,
-                                        @Value("${siteward.retention.max-blob-size:1048576}") long maxBlob,
+                                        @Value("${siteward.retention.max-blob-bytes:67108864}") long maxBlob,
+                                        @Value("${siteward.retention.max-blob-size:-1}") long oldMaxBlob,
                                         @Value("${siteward.retention.max-record-size:65536}") long maxRecord,
                                         @Value("${siteward.retention.purge-interval:10m}") Duration interval) {
         try {
-            return new RetentionSettings(batch, maxBlob, maxRecord, interval);
+            // max-blob-size: the key's earlier name (then capped at 1 MiB), still honoured when set alone
+            return new RetentionSettings(batch, oldMaxBlob > 0 && maxBlob == RetentionSettings.DEFAULT_MAX_BLOB_BYTES
+                    ? oldMaxBlob : maxBlob, maxRecord, interval);
         } catch (IllegalArgumentException e) {
             throw new ConfigurationException(e.getMessage(), e);
         }

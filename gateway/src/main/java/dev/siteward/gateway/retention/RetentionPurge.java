@@ -108,7 +108,7 @@ public final class RetentionPurge {
         RetentionRules r = rules.get();
         Map<String, Map<String, String>> deviceLabels = labels.all();
         List<ClassPurge> out = new ArrayList<>();
-        String runId = DataRecords.newId();
+        String runId = DataRecords.newId(now);
         for (DataClass c : DataClass.values()) {
             if (c == DataClass.AUDIT_RECORDS) {
                 r.rule(c).ifPresent(rule -> purgeAudit(rule, r.holds(c), now));
@@ -187,31 +187,47 @@ public final class RetentionPurge {
         });
     }
 
-    private record Candidate(String id, String device, Instant time, long size) {
+    private record Candidate(RetainedTable table, String id, String device, Instant time, long size) {
+    }
+
+    /** Where the walk of one table stands: after (time, id), or done. */
+    private record Cursor(Instant time, String id, boolean done) {
+        static final Cursor START = new Cursor(null, "", false);
     }
 
     /**
-     * Walks the class oldest first (keyset on time, id) up to {@code cutoff} (null: no age limit), deleting the
-     * records no hold matches until {@code budget} bytes are gone, one transaction per batch.
+     * Walk order across tables: by time. The sort is stable, so records of one table keep the database's order
+     * (time, then id in the database's collation), which the keyset cursor relies on.
+     */
+    private static final java.util.Comparator<Candidate> WALK = java.util.Comparator.comparing(Candidate::time);
+
+    /** One batch: the records examined (in walk order), the cursors after it. */
+    private record Batch(List<Candidate> examined, Cursor[] next) {
+    }
+
+    /**
+     * Walks the class's tables together, oldest first (keyset on time, id), up to {@code cutoff} (null: no age
+     * limit), deleting the records no hold matches until {@code budget} bytes are gone, one transaction per batch of
+     * at most {@code batch} records, yielding to writers between batches.
      */
     private void deleteBatches(Run run, List<LegalHold> holds, Map<String, Map<String, String>> deviceLabels,
                                Instant cutoff, long budget) throws StoreException {
-        Instant afterTime = null;
-        String afterId = "";
+        List<RetainedTable> tables = RetainedTable.of(run.dataClass);
+        Cursor[] cursors = new Cursor[tables.size()];
+        java.util.Arrays.fill(cursors, Cursor.START);
         long remaining = budget;
         long startBytes = run.bytes;
         while (remaining > 0) {
-            Instant at = afterTime;
-            String aid = afterId;
+            Cursor[] at = cursors.clone();
             long left = remaining;
-            Candidate last = store.inTransaction(conn -> {
-                List<Candidate> page = page(conn, run.dataClass, cutoff, at, aid);
-                if (page.isEmpty()) {
-                    return null;
+            Batch done = store.inTransaction(conn -> {
+                Batch b = nextBatch(conn, run.dataClass, tables, cutoff, at);
+                if (b.examined().isEmpty()) {
+                    return b;
                 }
                 List<Candidate> doomed = new ArrayList<>();
                 long freed = 0;
-                for (Candidate k : page) {
+                for (Candidate k : b.examined()) {
                     if (freed >= left) {
                         break;
                     }
@@ -223,61 +239,161 @@ public final class RetentionPurge {
                     freed += k.size();
                 }
                 if (!doomed.isEmpty()) {
-                    delete(conn, doomed);
+                    for (RetainedTable t : tables) {
+                        delete(conn, run.dataClass, t, b.examined(), doomed);
+                    }
                     record(conn, run, doomed);
                 }
-                return page.get(page.size() - 1);
+                return b;
             });
-            if (last == null) {
+            if (done.examined().isEmpty()) {
                 return;
             }
-            afterTime = last.time();
-            afterId = last.id();
+            cursors = done.next();
             if (budget != Long.MAX_VALUE) {
                 remaining = budget - (run.bytes - startBytes);
             }
+            // a writer waiting for the store gets it before the next batch starts
+            Thread.yield();
         }
     }
 
-    private List<Candidate> page(Connection conn, DataClass c, Instant cutoff, Instant afterTime, String afterId)
+    /** Reads the next page of every table not yet done and merges them: the oldest {@code batch} records. */
+    private Batch nextBatch(Connection conn, DataClass c, List<RetainedTable> tables, Instant cutoff, Cursor[] at)
             throws SQLException {
-        StringBuilder sql = new StringBuilder("SELECT id, device, recorded_at, size_bytes FROM data_records "
-                + "WHERE data_class = ?");
+        List<Candidate> merged = new ArrayList<>();
+        boolean[] full = new boolean[tables.size()];
+        for (int i = 0; i < tables.size(); i++) {
+            if (!at[i].done()) {
+                List<Candidate> page = page(conn, c, tables.get(i), cutoff, at[i]);
+                full[i] = page.size() == batch;
+                merged.addAll(page);
+            }
+        }
+        merged.sort(WALK);
+        List<Candidate> examined = List.copyOf(merged.subList(0, Math.min(batch, merged.size())));
+        Cursor[] next = at.clone();
+        for (int i = 0; i < tables.size(); i++) {
+            if (at[i].done()) {
+                continue;
+            }
+            RetainedTable t = tables.get(i);
+            Candidate last = null;
+            int taken = 0;
+            int read = 0;
+            for (Candidate k : merged) {
+                if (k.table() == t) {
+                    read++;
+                }
+            }
+            for (Candidate k : examined) {
+                if (k.table() == t) {
+                    last = k;
+                    taken++;
+                }
+            }
+            next[i] = last == null ? at[i] : new Cursor(last.time(), last.id(), !full[i] && taken == read);
+            if (read == 0) {
+                next[i] = new Cursor(at[i].time(), at[i].id(), true);
+            }
+        }
+        return new Batch(examined, next);
+    }
+
+    private List<Candidate> page(Connection conn, DataClass c, RetainedTable t, Instant cutoff, Cursor after)
+            throws SQLException {
+        StringBuilder sql = new StringBuilder("SELECT id, ").append(t.deviceColumn()).append(", ")
+                .append(t.timeColumn()).append(", ").append(t.sizeSql()).append(" FROM ").append(t.table())
+                .append(" WHERE ").append(t.classFilter());
         if (cutoff != null) {
-            sql.append(" AND recorded_at <= ?");
+            sql.append(" AND ").append(t.timeColumn()).append(" <= ?");
         }
-        if (afterTime != null) {
+        if (after.time() != null) {
             // the plain lower bound lets the (class, time, id) index start at the cursor
-            sql.append(" AND recorded_at >= ? AND (recorded_at > ? OR id > ?)");
+            sql.append(" AND ").append(t.timeColumn()).append(" >= ? AND (").append(t.timeColumn())
+                    .append(" > ? OR id > ?)");
         }
-        sql.append(" ORDER BY recorded_at, id LIMIT ").append(batch);
+        // the full index order: H2 then reads the index in order and stops after the page (ordering by time and
+        // id alone made it read and sort every remaining record of the class for each page)
+        sql.append(" ORDER BY ").append(t.walkOrder()).append(" LIMIT ").append(batch);
         try (PreparedStatement ps = conn.prepareStatement(sql.toString())) {
             int i = 1;
-            ps.setString(i++, c.id());
+            if (t.hasClass()) {
+                ps.setString(i++, c.id());
+            }
             if (cutoff != null) {
                 ps.setObject(i++, OffsetDateTime.ofInstant(cutoff, ZoneOffset.UTC));
             }
-            if (afterTime != null) {
-                OffsetDateTime t = OffsetDateTime.ofInstant(afterTime, ZoneOffset.UTC);
-                ps.setObject(i++, t);
-                ps.setObject(i++, t);
-                ps.setString(i, afterId);
+            if (after.time() != null) {
+                OffsetDateTime time = OffsetDateTime.ofInstant(after.time(), ZoneOffset.UTC);
+                ps.setObject(i++, time);
+                ps.setObject(i++, time);
+                ps.setString(i, after.id());
             }
             List<Candidate> out = new ArrayList<>();
             try (ResultSet rs = ps.executeQuery()) {
                 while (rs.next()) {
-                    out.add(new Candidate(rs.getString(1), rs.getString(2), instant(rs, 3), rs.getLong(4)));
+                    out.add(new Candidate(t, rs.getString(1), rs.getString(2), instant(rs, 3), rs.getLong(4)));
                 }
             }
             return out;
         }
     }
 
-    private static void delete(Connection conn, List<Candidate> doomed) throws SQLException {
+    /**
+     * Deletes a batch's doomed records of one table. When they are one unbroken run of the walk (no held record
+     * between them: the usual case), by key range, which walks the index once; checked against the count
+     * expected, and undone to a savepoint and redone by id if a record arrived inside the range meanwhile.
+     * Otherwise (holds skipped records in between) by id.
+     */
+    private static void delete(Connection conn, DataClass c, RetainedTable t, List<Candidate> examined,
+                               List<Candidate> doomed) throws SQLException {
+        List<Candidate> mine = doomed.stream().filter(k -> k.table() == t).toList();
+        if (mine.isEmpty()) {
+            return;
+        }
+        List<Candidate> walk = examined.stream().filter(k -> k.table() == t).toList();
+        int first = walk.indexOf(mine.get(0));
+        boolean unbroken = walk.subList(first, first + mine.size()).equals(mine);
+        if (unbroken && mine.size() > 1) {
+            java.sql.Savepoint sp = conn.setSavepoint();
+            if (deleteRange(conn, c, t, mine.get(0), mine.get(mine.size() - 1)) == mine.size()) {
+                conn.releaseSavepoint(sp);
+                return;
+            }
+            conn.rollback(sp);
+            LOG.debug("purge range of {} changed under it; deleting by id", t.table());
+        }
+        deleteIds(conn, t, mine);
+    }
+
+    private static int deleteRange(Connection conn, DataClass c, RetainedTable t, Candidate from, Candidate to)
+            throws SQLException {
+        String time = t.timeColumn();
+        String sql = "DELETE FROM " + t.table() + " WHERE " + t.classFilter() + " AND " + time + " >= ? AND "
+                + time + " <= ? AND (" + time + " > ? OR id >= ?) AND (" + time + " < ? OR id <= ?)";
+        try (PreparedStatement ps = conn.prepareStatement(sql)) {
+            int i = 1;
+            if (t.hasClass()) {
+                ps.setString(i++, c.id());
+            }
+            OffsetDateTime lo = OffsetDateTime.ofInstant(from.time(), ZoneOffset.UTC);
+            OffsetDateTime hi = OffsetDateTime.ofInstant(to.time(), ZoneOffset.UTC);
+            ps.setObject(i++, lo);
+            ps.setObject(i++, hi);
+            ps.setObject(i++, lo);
+            ps.setString(i++, from.id());
+            ps.setObject(i++, hi);
+            ps.setString(i, to.id());
+            return ps.executeUpdate();
+        }
+    }
+
+    private static void deleteIds(Connection conn, RetainedTable t, List<Candidate> doomed) throws SQLException {
         for (int from = 0; from < doomed.size(); from += 500) {
             List<Candidate> part = doomed.subList(from, Math.min(doomed.size(), from + 500));
             String marks = String.join(",", java.util.Collections.nCopies(part.size(), "?"));
-            try (PreparedStatement ps = conn.prepareStatement("DELETE FROM data_records WHERE id IN (" + marks
+            try (PreparedStatement ps = conn.prepareStatement("DELETE FROM " + t.table() + " WHERE id IN (" + marks
                     + ")")) {
                 for (int i = 0; i < part.size(); i++) {
                     ps.setString(i + 1, part.get(i).id());
@@ -325,17 +441,34 @@ public final class RetentionPurge {
         run.digest = digest;
     }
 
-    private long totalBytes(DataClass c) throws StoreException {
-        return store.inTransaction(conn -> {
-            try (PreparedStatement ps = conn.prepareStatement("SELECT COALESCE(SUM(size_bytes), 0) FROM data_records "
-                    + "WHERE data_class = ?")) {
-                ps.setString(1, c.id());
+    /** The records, bytes and oldest record time of a class across its tables. */
+    record Totals(long records, long bytes, Instant oldest) {
+    }
+
+    static Totals totals(Connection conn, DataClass c) throws SQLException {
+        long records = 0;
+        long bytes = 0;
+        Instant oldest = null;
+        for (RetainedTable t : RetainedTable.of(c)) {
+            try (PreparedStatement ps = conn.prepareStatement("SELECT COUNT(*), COALESCE(SUM(" + t.sizeSql()
+                    + "), 0), MIN(" + t.timeColumn() + ") FROM " + t.table() + " WHERE " + t.classFilter())) {
+                if (t.hasClass()) {
+                    ps.setString(1, c.id());
+                }
                 try (ResultSet rs = ps.executeQuery()) {
                     rs.next();
-                    return rs.getLong(1);
+                    records += rs.getLong(1);
+                    bytes += rs.getLong(2);
+                    Instant o = instant(rs, 3);
+                    oldest = oldest == null || (o != null && o.isBefore(oldest)) ? o : oldest;
                 }
             }
-        });
+        }
+        return new Totals(records, bytes, oldest);
+    }
+
+    private long totalBytes(DataClass c) throws StoreException {
+        return store.inTransaction(conn -> totals(conn, c).bytes());
     }
 
     /** Appends the deletion receipt, then marks the run row finished. */

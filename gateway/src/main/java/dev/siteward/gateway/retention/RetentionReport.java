@@ -59,20 +59,20 @@ public final class RetentionReport {
             long[] lastDeleted = new long[1];
             boolean[] unfinished = new boolean[1];
             store.inTransaction(conn -> {
-                String sql = c == DataClass.AUDIT_RECORDS
-                        ? "SELECT COUNT(*), COALESCE(SUM(LENGTH(details)), 0), MIN(recorded_at) FROM audit_records"
-                        : "SELECT COUNT(*), COALESCE(SUM(size_bytes), 0), MIN(recorded_at) FROM data_records "
-                        + "WHERE data_class = ?";
-                try (PreparedStatement ps = conn.prepareStatement(sql)) {
-                    if (c != DataClass.AUDIT_RECORDS) {
-                        ps.setString(1, c.id());
-                    }
-                    try (ResultSet rs = ps.executeQuery()) {
+                if (c == DataClass.AUDIT_RECORDS) {
+                    try (PreparedStatement ps = conn.prepareStatement("SELECT COUNT(*), "
+                            + "COALESCE(SUM(LENGTH(details)), 0), MIN(recorded_at) FROM audit_records");
+                         ResultSet rs = ps.executeQuery()) {
                         rs.next();
                         counts[0] = rs.getLong(1);
                         counts[1] = rs.getLong(2);
                         oldest[0] = RetentionPurge.instant(rs, 3);
                     }
+                } else {
+                    RetentionPurge.Totals t = RetentionPurge.totals(conn, c);
+                    counts[0] = t.records();
+                    counts[1] = t.bytes();
+                    oldest[0] = t.oldest();
                 }
                 try (PreparedStatement ps = conn.prepareStatement("SELECT finished_at, deleted FROM retention_purges "
                         + "WHERE data_class = ? ORDER BY started_at DESC LIMIT 1")) {

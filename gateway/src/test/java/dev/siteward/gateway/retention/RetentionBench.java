@@ -158,7 +158,7 @@ public final class RetentionBench {
                     + "recorded_at, size_bytes, content_type, body) VALUES (?, 'sensor-readings', ?, ?, ?, "
                     + "'application/json', ?)")) {
                 for (int i = 0; i < n; i++) {
-                    ps.setString(1, DataRecords.newId());
+                    ps.setString(1, DataRecords.newId(at.plusNanos(i * 1000L)));
                     ps.setString(2, "old-" + (i % 50));
                     ps.setObject(3, t.plusNanos(i * 1000L));
                     ps.setLong(4, body.length);

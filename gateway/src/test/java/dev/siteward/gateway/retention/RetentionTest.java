@@ -9,6 +9,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.siteward.gateway.GatewayException;
+import dev.siteward.gateway.authorization.DecisionLog;
+import dev.siteward.policies.AccessRequest;
+import dev.siteward.policies.Effect;
+import dev.siteward.policies.Resource;
+import dev.siteward.policies.Subject;
+import dev.siteward.policies.SubjectKind;
+import java.util.Set;
 import dev.siteward.gateway.audit.AuditKey;
 import dev.siteward.gateway.audit.AuditLog;
 import dev.siteward.gateway.audit.AuditSettings;
@@ -268,7 +275,7 @@ class RetentionTest {
                 "device-reports", "s1", "{}".getBytes())).reason().code(), "no rule for the class: nothing stored");
         assertEquals("data.class_unknown", assertThrows(GatewayException.class, () -> data.ingestRecords(
                 "images", "s1", "{}".getBytes())).reason().code());
-        assertEquals("request.too_large", assertThrows(GatewayException.class, () -> data.ingestBlob(
+        assertEquals("data.too_large", assertThrows(GatewayException.class, () -> data.ingestBlob(
                 "blobs", "cam-1", "image/jpeg", new byte[1025])).reason().code());
         data.ingestBlob("blobs", "cam-1", "image/jpeg", new byte[1024]);
     }
@@ -404,6 +411,183 @@ class RetentionTest {
         purge.run();
         assertTrue(audit.verify().intact(), audit.verify().summary());
         assertTrue(audit.oldest().isAfter(clock.instant().minus(Duration.ofDays(30))));
+    }
+
+    private static final String DECISION_RULES = """
+            schemaVersion: 1
+            rules: []
+            retention:
+              classes:
+                action-decisions:
+                  fields: [action, effect]
+                  maxAge: 30d
+              holds:
+                - id: valve-incident
+                  reason: valve incident under review
+                  classes: [action-decisions]
+                  devices: [vc-held]
+            """;
+
+    private static final String DECISION_SIZE_RULES = """
+            schemaVersion: 1
+            rules: []
+            retention:
+              classes:
+                action-decisions:
+                  fields: [action, effect]
+                  maxSize: 1KB
+            """;
+
+    /** Records one live decision about {@code subject} the way the action service does, at {@code at}. */
+    static void decide(DecisionLog log, String id, String subject, Instant at) throws Exception {
+        AccessRequest request = new AccessRequest(new Subject(subject, SubjectKind.DEVICE, Set.of("operator"),
+                Map.of("line", "line-2"), null), "valve.open", new Resource("valve-07", "hall-a", Map.of()),
+                new dev.siteward.policies.RequestContext("normal"));
+        log.record(new DecisionLog.Entry(id, at, request, Effect.ALLOW, List.of("allow-valve"), "allowed by rule", 3,
+                "sha256:ab", false, "spiffe://site/device/" + subject, null));
+    }
+
+    List<String> decisionIds() throws Exception {
+        List<String> out = new ArrayList<>();
+        try (Connection c = store.connection(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT id FROM policy_decisions ORDER BY decided_at, id")) {
+            while (rs.next()) {
+                out.add(rs.getString(1));
+            }
+        }
+        return out;
+    }
+
+    @ParameterizedTest
+    @MethodSource("dev.siteward.gateway.store.TestDatabases#kinds")
+    void theGatewaysOwnActionDecisionsExpireByTheActionDecisionsRuleWithHoldsAndAReceipt(Kind kind)
+            throws Exception {
+        open(kind, DECISION_RULES, 3);
+        DecisionLog log = new DecisionLog(store);
+        Instant t0 = clock.instant();
+        decide(log, "d-old", "vc-01", t0.minus(Duration.ofMinutes(1)));
+        decide(log, "d-held", "vc-held", t0.minus(Duration.ofMinutes(1)));
+        String posted = data.ingestRecords("action-decisions", "vc-01",
+                "{\"action\":\"valve.open\",\"effect\":\"allow\"}".getBytes()).ids().get(0);
+        pass(Duration.ofDays(29));
+        decide(log, "d-recent", "vc-01", clock.instant());
+        pass(Duration.ofDays(1));
+        assertEquals(t0.minus(Duration.ofMinutes(1)), new RetentionReport(store, rules::get, Optional::empty, clock)
+                .report().classes().stream().filter(c -> c.dataClass().equals("action-decisions")).findFirst()
+                .orElseThrow().oldest(), "the report counts the decision log");
+
+        RetentionPurge.Result r = purge.run();
+
+        assertEquals(List.of("d-held", "d-recent"), decisionIds(), "expired decisions go, held ones stay");
+        assertEquals(List.of(), ids("action-decisions"));
+        RetentionPurge.ClassPurge p = r.classes().get(0);
+        assertEquals("action-decisions", p.dataClass());
+        assertEquals(2, p.deleted());
+        assertEquals(expectedDigest(List.of("d-old", posted), 3), p.digest(), "both tables, oldest first");
+        assertTrue(audit.verify().intact(), audit.verify().summary());
+        // what 'policy diff --days N' replays: the remaining live decisions, read back whole
+        List<DecisionLog.Entry> replay = log.since(t0.minus(Duration.ofDays(1)));
+        assertEquals(List.of("d-held", "d-recent"), replay.stream().map(DecisionLog.Entry::id).toList());
+        assertEquals("valve.open", replay.get(1).request().action());
+        assertEquals(List.of("allow-valve"), replay.get(1).ruleIds());
+    }
+
+    @ParameterizedTest
+    @MethodSource("dev.siteward.gateway.store.TestDatabases#kinds")
+    void aSizeCapOnActionDecisionsPurgesTheOldestAcrossTheDecisionLogAndPostedRecords(Kind kind) throws Exception {
+        open(kind, DECISION_SIZE_RULES, 3);
+        DecisionLog log = new DecisionLog(store);
+        List<String> order = new ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            String id = "d-" + (100 + i);
+            decide(log, id, "vc-01", clock.instant());
+            order.add(id);
+            pass(Duration.ofSeconds(1));
+            order.addAll(data.ingestRecords("action-decisions", "vc-01",
+                    "{\"action\":\"valve.open\",\"effect\":\"deny\"}".getBytes()).ids());
+            pass(Duration.ofSeconds(1));
+        }
+        long before = totals("action-decisions").bytes();
+        assertTrue(before > 1000, "over the cap: " + before);
+
+        RetentionPurge.ClassPurge p = purge.run().classes().get(0);
+
+        List<String> left = new ArrayList<>();
+        try (Connection c = store.connection(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT id, decided_at FROM policy_decisions UNION ALL "
+                     + "SELECT id, recorded_at FROM data_records ORDER BY 2")) {
+            while (rs.next()) {
+                left.add(rs.getString(1));
+            }
+        }
+        assertEquals(order.subList(order.size() - left.size(), order.size()), left, "the newest remain");
+        assertTrue(totals("action-decisions").bytes() <= 1000);
+        assertEquals(before - totals("action-decisions").bytes(), p.bytes());
+        assertEquals(expectedDigest(order.subList(0, order.size() - left.size()), 3), p.digest());
+    }
+
+    private static final String BLOB_RULES = """
+            schemaVersion: 1
+            rules: []
+            retention:
+              classes:
+                blobs:
+                  maxAge: 7d
+            """;
+
+    long blobCount() throws Exception {
+        try (Connection c = store.connection(); Statement st = c.createStatement();
+             ResultSet rs = st.executeQuery("SELECT COUNT(*) FROM data_records WHERE data_class = 'blobs'")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("dev.siteward.gateway.store.TestDatabases#kinds")
+    void aFiveMebibyteBlobStreamsIntoTheStoreAndOversizedOrShortBodiesStoreNothing(Kind kind) throws Exception {
+        open(kind, BLOB_RULES, 3);
+        data = new DataRecords(store, rules::get, key, clock, new RetentionSettings(1000, 6L << 20, 64 << 10,
+                Duration.ofMinutes(10)));
+        byte[] image = new byte[5 << 20];
+        new java.security.SecureRandom().nextBytes(image);
+
+        DataRecords.Ingested in = data.ingestBlob("blobs", "cam-1", "image/png",
+                new java.io.ByteArrayInputStream(image), image.length);
+
+        assertEquals(image.length, in.bytes());
+        try (Connection c = store.connection(); PreparedStatement ps = c.prepareStatement(
+                "SELECT body, size_bytes, content_type FROM data_records WHERE id = ?")) {
+            ps.setString(1, in.ids().get(0));
+            try (ResultSet rs = ps.executeQuery()) {
+                assertTrue(rs.next());
+                assertTrue(java.util.Arrays.equals(image, rs.getBytes(1)), "stored byte for byte");
+                assertEquals(image.length, rs.getLong(2));
+                assertEquals("image/png", rs.getString(3));
+            }
+        }
+        java.io.InputStream unread = new java.io.InputStream() {
+            @Override
+            public int read() {
+                throw new AssertionError("a declared oversized body is refused before it is read");
+            }
+        };
+        assertEquals("data.too_large", assertThrows(GatewayException.class, () -> data.ingestBlob("blobs", "cam-1",
+                "image/png", unread, (6L << 20) + 1)).reason().code());
+        assertEquals("request.invalid", assertThrows(GatewayException.class, () -> data.ingestBlob("blobs",
+                "cam-1", "image/png", new java.io.ByteArrayInputStream(image, 0, 1000), image.length)).reason()
+                .code(), "a body shorter than declared");
+        assertEquals("data.too_large", assertThrows(GatewayException.class, () -> data.ingestBlob("blobs", "cam-1",
+                "image/png", new java.io.ByteArrayInputStream(image), -1)).reason().code(),
+                "without Content-Length at most 1 MiB");
+        data.ingestBlob("blobs", "cam-1", "image/png", new java.io.ByteArrayInputStream(image, 0, 1 << 20), -1);
+        assertEquals(2, blobCount(), "the refused uploads stored nothing");
+    }
+
+    RetentionPurge.Totals totals(String cls) throws Exception {
+        try (Connection c = store.connection()) {
+            return RetentionPurge.totals(c, dev.siteward.policies.retention.DataClass.byId(cls).orElseThrow());
+        }
     }
 
     /** The digest the purge chains over batches of ids: SHA-256(previous hex + "\n" + id + "\n" ...). */
