@@ -30,7 +30,7 @@ public class RetentionBeans {
 
     @Singleton
     RetentionSettings retentionSettings(@Value("${siteward.retention.purge-batch:1000}") int batch,
-                                        @Value("${siteward.retention.max-blob-bytes:67108864}") long maxBlob,
+                                        @Value("${siteward.retention.max-blob-bytes:8388608}") long maxBlob,
                                         @Value("${siteward.retention.max-blob-size:-1}") long oldMaxBlob,
                                         @Value("${siteward.retention.max-record-size:65536}") long maxRecord,
                                         @Value("${siteward.retention.purge-interval:10m}") Duration interval) {

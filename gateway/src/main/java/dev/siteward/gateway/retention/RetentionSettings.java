@@ -6,7 +6,7 @@ import java.time.Duration;
  * The gateway's own retention limits ({@code siteward.retention.*}).
  *
  * @param purgeBatch     records deleted per transaction (short transactions keep writers flowing)
- * @param maxBlobBytes   the largest blob accepted, whatever a rule says ({@code max-blob-bytes}, default 64 MiB)
+ * @param maxBlobBytes   the largest blob accepted, whatever a rule says ({@code max-blob-bytes}, default 8 MiB, the default upload burst of a device)
  * @param maxRecordBytes the largest minimised JSON record accepted
  * @param purgeInterval  how often the purge job runs
  */
