@@ -299,7 +299,7 @@ public final class DataRecords {
                     + "recorded_at, size_bytes, content_type, body) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
                 OffsetDateTime t = OffsetDateTime.ofInstant(now, ZoneOffset.UTC);
                 for (Row r : rows) {
-                    ps.setString(1, newId());
+                    ps.setString(1, newId(now));
                     ps.setString(2, r.dataClass().id());
                     ps.setString(3, r.device());
                     ps.setObject(4, t);
