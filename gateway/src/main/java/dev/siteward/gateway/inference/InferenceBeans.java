@@ -74,7 +74,8 @@ public class InferenceBeans {
                     credential.chain(), ca.root(), service, config.getMaxPayloadBytes());
             client.start(15_000);
             ManagementListener management = new ManagementListener(config.getManagementAddress(),
-                    config.getManagementPort(), () -> service.metrics().prometheus() + limits.prometheus(), () -> {
+                    config.getManagementPort(), () -> service.metrics().prometheus() + service.drift().prometheus()
+                            + limits.prometheus(), () -> {
                         Map<String, Object> h = new LinkedHashMap<>();
                         boolean up = client.connected();
                         return new ManagementListener.Health(up, "{\"status\":\"" + (up ? "UP" : "DOWN")

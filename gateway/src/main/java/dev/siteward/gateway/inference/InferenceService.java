@@ -5,6 +5,7 @@ import dev.siteward.gateway.audit.AuditTrail;
 import dev.siteward.gateway.authorization.PolicyService;
 import dev.siteward.gateway.devices.Device;
 import dev.siteward.gateway.devices.DeviceRegistry;
+import dev.siteward.gateway.drift.DriftMonitor;
 import dev.siteward.gateway.models.ModelRepository;
 import dev.siteward.gateway.models.ReleaseTargets;
 import dev.siteward.gateway.store.GatewayStore;
@@ -91,6 +92,7 @@ public final class InferenceService implements AutoCloseable {
     private final Map<String, Cached> targetCache = new ConcurrentHashMap<>();
     private final Map<String, DynamicBatcher> batchers = new ConcurrentHashMap<>();
     private final Map<String, DecisionFilter> filters = new ConcurrentHashMap<>();
+    private final DriftMonitor drift;
 
     public InferenceService(Targets targets, Loader loader, PolicyService policies, AuditTrail audit,
                             String serviceName, DynamicBatcher.Settings settings, InferenceMetrics metrics,
@@ -103,6 +105,7 @@ public final class InferenceService implements AutoCloseable {
         this.settings = settings;
         this.metrics = metrics;
         this.clock = clock;
+        this.drift = new DriftMonitor(DriftMonitor.Settings.DEFAULTS, clock);
     }
 
     /** The service over the gateway's release tables and model repository. */
@@ -122,6 +125,11 @@ public final class InferenceService implements AutoCloseable {
         return metrics;
     }
 
+    /** Input drift of the readings that passed validation, per model and device. */
+    public DriftMonitor drift() {
+        return drift;
+    }
+
     /**
      * Runs a reading for a device; {@code reply} gets exactly one outcome, possibly on this thread (a refusal) or
      * later on the model's batcher thread.
@@ -135,6 +143,7 @@ public final class InferenceService implements AutoCloseable {
             DynamicBatcher batcher = batcher(target);
             InferencePipeline pipeline = batcher.model().pipeline();
             float[] row = pipeline.prepare(reading.features());
+            drift.observe(deviceId, target.model(), target.version(), pipeline.reference(), reading.features());
             if (!batcher.offer(new DynamicBatcher.Job(deviceId, reading.features(), row, pipeline, arrived,
                     new Pending(reading, reply)))) {
                 throw new ReadingError(ReadingError.SHED, "the queue for " + target.model()
