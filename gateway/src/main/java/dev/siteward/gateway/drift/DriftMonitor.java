@@ -83,10 +83,12 @@ public final class DriftMonitor {
 
     /**
      * Adds a validated reading of {@code device} for a model version whose signed reference section for its input
-     * is {@code reference} (may be null: nothing is tracked). A new version with other reference statistics starts
-     * the device's window again.
+     * is {@code reference} (may be null: nothing is tracked). A reading whose {@code seq} is already in the window
+     * (resent by the device) is not counted again. A new version with other reference statistics starts the
+     * device's window again.
      */
-    public void observe(String device, String model, long version, Map<String, Object> reference, double[] features) {
+    public void observe(String device, String model, long version, Map<String, Object> reference, long seq,
+                        double[] features) {
         String refKey = model + "\u0000" + version;
         DriftReference ref = references.get(refKey);
         if (ref == null) {
@@ -111,8 +113,7 @@ public final class DriftMonitor {
                 e.since = null;
             }
             e.version = version;
-            e.window.add(features);
-            if (e.window.size() < settings.minimum()) {
+            if (!e.window.add(seq, features) || e.window.size() < settings.minimum()) {
                 return;
             }
             e.psi = e.window.psi();

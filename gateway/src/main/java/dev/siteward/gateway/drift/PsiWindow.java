@@ -2,8 +2,10 @@ package dev.siteward.gateway.drift;
 
 /**
  * The last {@code capacity} readings of one device for one model, kept as bin counts per feature: a ring of bin
- * indexes (one byte per feature and reading) and the counts it sums to, so memory is {@code capacity * features}
- * bytes plus the counts, whatever the readings. Not thread-safe: {@link DriftMonitor} locks it.
+ * indexes (one byte per feature and reading), the counts it sums to and the readings' {@code seq}, so memory is
+ * {@code capacity * (features + 8)} bytes plus the counts, whatever the readings. A reading whose {@code seq} is
+ * already in the window (a device resending an unanswered reading) is not counted twice. Not thread-safe:
+ * {@link DriftMonitor} locks it.
  */
 final class PsiWindow {
 
@@ -15,6 +17,7 @@ final class PsiWindow {
     private final int features;
     private final byte[] ring;
     private final int[] counts;
+    private final long[] seqs;
     private int size;
     private int next;
 
@@ -24,6 +27,7 @@ final class PsiWindow {
         this.features = reference.features();
         this.ring = new byte[capacity * features];
         this.counts = new int[features * DriftReference.BINS];
+        this.seqs = new long[capacity];
     }
 
     DriftReference reference() {
@@ -34,8 +38,17 @@ final class PsiWindow {
         return size;
     }
 
-    /** Adds a reading (as many values as the reference has features), dropping the oldest when full. */
-    void add(double[] values) {
+    /**
+     * Adds a reading (as many values as the reference has features), dropping the oldest when full; returns false
+     * (and counts nothing) when a reading with this {@code seq} is already in the window.
+     */
+    boolean add(long seq, double[] values) {
+        for (int i = 0; i < size; i++) {
+            if (seqs[i] == seq) {
+                return false;
+            }
+        }
+        seqs[next] = seq;
         int base = next * features;
         for (int f = 0; f < features; f++) {
             if (size == capacity) {
@@ -49,6 +62,7 @@ final class PsiWindow {
         if (size < capacity) {
             size++;
         }
+        return true;
     }
 
     /**

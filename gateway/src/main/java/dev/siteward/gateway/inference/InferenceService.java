@@ -143,7 +143,8 @@ public final class InferenceService implements AutoCloseable {
             DynamicBatcher batcher = batcher(target);
             InferencePipeline pipeline = batcher.model().pipeline();
             float[] row = pipeline.prepare(reading.features());
-            drift.observe(deviceId, target.model(), target.version(), pipeline.reference(), reading.features());
+            drift.observe(deviceId, target.model(), target.version(), pipeline.reference(), reading.seq(),
+                    reading.features());
             if (!batcher.offer(new DynamicBatcher.Job(deviceId, reading.features(), row, pipeline, arrived,
                     new Pending(reading, reply)))) {
                 throw new ReadingError(ReadingError.SHED, "the queue for " + target.model()

@@ -46,10 +46,12 @@ class DriftMonitorTest {
         return out;
     }
 
+    long seq;
+
     void feed(DriftMonitor m, String device, String set, int count) {
         JsonNode rows = vectors.get(set).get("features");
         for (int i = 0; i < count; i++) {
-            m.observe(device, "demo/vibration", 1, reference, row(rows, i % rows.size()));
+            m.observe(device, "demo/vibration", 1, reference, seq++, row(rows, i % rows.size()));
         }
     }
 
@@ -89,7 +91,7 @@ class DriftMonitorTest {
         DriftMonitor m = new DriftMonitor(DriftMonitor.Settings.DEFAULTS, clock);
         JsonNode normal = vectors.get("normal").get("features");
         for (int i = 0; i < normal.size(); i++) {
-            m.observe("normal-1", "demo/vibration", 1, reference, row(normal, i));
+            m.observe("normal-1", "demo/vibration", 1, reference, seq++, row(normal, i));
             assertFalse(of(m, "normal-1").drifting(), "a normal device is never flagged, reading " + i);
         }
         feed(m, "shifted-1", "shifted", 200);
@@ -133,8 +135,8 @@ class DriftMonitorTest {
     @Test
     void aModelWithoutReferenceMeanAndStdIsNotTracked() {
         DriftMonitor m = new DriftMonitor(DriftMonitor.Settings.DEFAULTS, clock);
-        m.observe("dev-1", "demo/other", 1, null, new double[8]);
-        m.observe("dev-1", "demo/other", 1, Map.of("min", 0.0, "max", 1.0), new double[8]);
+        m.observe("dev-1", "demo/other", 1, null, 1, new double[8]);
+        m.observe("dev-1", "demo/other", 1, Map.of("min", 0.0, "max", 1.0), 2, new double[8]);
         assertTrue(m.snapshot().isEmpty());
     }
 
@@ -142,11 +144,22 @@ class DriftMonitorTest {
     void aNewVersionWithOtherReferenceStatisticsStartsTheWindowAgain() {
         DriftMonitor m = new DriftMonitor(DriftMonitor.Settings.DEFAULTS, clock);
         feed(m, "dev-1", "shifted", 200);
-        m.observe("dev-1", "demo/vibration", 2, Map.of("mean", List.of(5.0), "std", List.of(1.0)), new double[8]);
+        m.observe("dev-1", "demo/vibration", 2, Map.of("mean", List.of(5.0), "std", List.of(1.0)), seq++,
+                new double[8]);
         DriftMonitor.DeviceDrift d = of(m, "dev-1");
         assertEquals(1, d.readings());
         assertEquals(2, d.version());
         assertFalse(d.drifting());
+    }
+
+    @Test
+    void aResentReadingIsNotCountedTwice() {
+        DriftMonitor m = new DriftMonitor(DriftMonitor.Settings.DEFAULTS, clock);
+        double[] far = row(vectors.get("shifted").get("features"), 0);
+        for (int i = 0; i < 300; i++) {
+            m.observe("dev-1", "demo/vibration", 1, reference, 42, far);
+        }
+        assertEquals(1, of(m, "dev-1").readings());
     }
 
     @Test
