@@ -27,6 +27,8 @@ class DemoIT {
     @TempDir
     Path work;
 
+    private Thread reader;
+
     /** Starts {@code siteward demo} with {@code --data-dir}; its output is collected line by line. */
     private Process demo(Path dataDir, String duration, List<String> lines, CompletableFuture<Void> scenario)
             throws IOException {
@@ -38,7 +40,7 @@ class DemoIT {
         pb.environment().remove("SITEWARD_CA_PASSPHRASE");
         pb.environment().remove("SITEWARD_HOME");
         Process p = pb.start();
-        Thread reader = new Thread(() -> {
+        reader = new Thread(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(),
                     StandardCharsets.UTF_8))) {
                 String line;
@@ -67,6 +69,14 @@ class DemoIT {
                 .filter(c -> c.contains(needle)).toList();
     }
 
+    /** Waits for the end of the demo's output (after it exited), then prints it for the report. */
+    private String ended(List<String> lines) throws InterruptedException {
+        reader.join(30_000);
+        String out = text(lines);
+        System.out.println(out);
+        return out;
+    }
+
     private static String text(List<String> lines) {
         synchronized (lines) {
             return String.join("\n", lines);
@@ -83,7 +93,7 @@ class DemoIT {
         if (!ended) {
             p.destroyForcibly();
         }
-        String out = text(lines);
+        String out = ended(lines);
         assertTrue(ended, "the demo ends on its own:\n" + out);
         assertEquals(0, p.exitValue(), out);
         assertTrue(out.contains("model demo/vibration version 1 released to class vibration"), out);
@@ -116,10 +126,11 @@ class DemoIT {
         CompletableFuture<Void> scenario = new CompletableFuture<>();
         Process p = demo(dataDir, "120s", lines, scenario);
         scenario.get(8, TimeUnit.MINUTES);
-        // SIGTERM runs the same shutdown path as Ctrl-C (SIGINT)
-        p.destroy();
-        assertTrue(p.waitFor(3, TimeUnit.MINUTES), text(lines));
-        String out = text(lines);
+        // SIGTERM runs the same shutdown path as Ctrl-C (SIGINT); through the handle, as Process.destroy() would also
+        // close our end of the demo's output
+        assertTrue(p.toHandle().destroy());
+        assertTrue(p.waitFor(4, TimeUnit.MINUTES), text(lines));
+        String out = ended(lines);
         assertTrue(out.contains("gateway   stopped"), out);
         assertEquals(List.of(), leftOver(dataDir), "no process of the demo is left behind:\n" + out);
     }

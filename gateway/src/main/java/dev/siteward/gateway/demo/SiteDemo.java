@@ -91,7 +91,12 @@ public final class SiteDemo {
 
     /** Runs the demo; returns 0 when it ran to its end and stopped cleanly. */
     public int run() throws Exception {
-        Thread hook = new Thread(this::stopAll, "demo-stop");
+        Thread hook = new Thread(() -> {
+            stopAll();
+            if (!settings.keep()) {
+                deleteTree(settings.workDir());
+            }
+        }, "demo-stop");
         Runtime.getRuntime().addShutdownHook(hook);
         try {
             Path work = settings.workDir();
@@ -104,6 +109,9 @@ public final class SiteDemo {
             String fingerprint = rootFingerprint();
             enroll(work, fingerprint);
             stream();
+            if (stopping) {
+                return 130;
+            }
             summary();
             stopAll();
             event("demo", "stopped cleanly: sensors, then the gateway");
@@ -482,12 +490,10 @@ public final class SiteDemo {
     }
 
     /** Stops the sensors (end of input, then a few seconds for their answers), then the gateway (SIGTERM). */
-    void stopAll() {
-        synchronized (this) {
-            if (stopping && processes.isEmpty()) {
-                return;
-            }
-            stopping = true;
+    synchronized void stopAll() {
+        stopping = true;
+        if (processes.isEmpty()) {
+            return;
         }
         for (DemoSensor s : sensors) {
             s.close();
@@ -497,11 +503,8 @@ public final class SiteDemo {
                 waitOrKill(s.process, 15);
             }
         }
-        List<Process> rest;
-        synchronized (this) {
-            rest = new ArrayList<>(processes);
-            processes.clear();
-        }
+        List<Process> rest = new ArrayList<>(processes);
+        processes.clear();
         for (Process p : rest) {
             if (p != gateway) {
                 waitOrKill(p, 1);
