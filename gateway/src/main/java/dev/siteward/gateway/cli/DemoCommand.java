@@ -47,6 +47,10 @@ public final class DemoCommand implements Callable<Integer> {
         if (d.compareTo(Duration.ofSeconds(20)) < 0) {
             throw CliException.badInput("--duration must be at least 20s (drift needs 150 readings of a sensor)");
         }
+        boolean keep = dataDir != null;
+        if (keep && Files.exists(dataDir) && (!Files.isDirectory(dataDir) || hasEntries(dataDir))) {
+            throw CliException.badInput("--data-dir " + dataDir + " must be a new or empty folder");
+        }
         Path self = ownJar();
         Path device = deviceJar != null ? deviceJar : findDeviceJar(self);
         if (device == null || !Files.isRegularFile(device)) {
@@ -54,16 +58,7 @@ public final class DemoCommand implements Callable<Integer> {
                     : " beside " + self + " or in device-sdk/target") + ": build it (./siteward demo does) or give "
                     + "--device-jar");
         }
-        boolean keep = dataDir != null;
-        Path work;
-        if (keep) {
-            if (Files.exists(dataDir) && (!Files.isDirectory(dataDir) || hasEntries(dataDir))) {
-                throw CliException.badInput("--data-dir " + dataDir + " must be a new or empty folder");
-            }
-            work = dataDir.toAbsolutePath();
-        } else {
-            work = Files.createTempDirectory("siteward-demo-");
-        }
+        Path work = keep ? dataDir.toAbsolutePath() : Files.createTempDirectory("siteward-demo-");
         String java = ProcessHandle.current().info().command().orElse("java");
         PrintWriter out = spec.commandLine().getOut();
         SiteDemo demo = new SiteDemo(new SiteDemo.Settings(d, work, keep, self, device.toAbsolutePath(), java),
