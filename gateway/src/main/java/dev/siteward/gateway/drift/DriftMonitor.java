@@ -17,12 +17,16 @@ import org.slf4j.LoggerFactory;
  * against the model's signed reference statistics ({@link DriftReference}) and compared by the population stability
  * index per feature. A device drifts on a model when, after at least {@link Settings#minimum()} readings, some
  * feature's PSI reaches {@link Settings#threshold()}; the flag clears when every feature falls below
- * {@link Settings#clearBelow()} (hysteresis, so a device near the threshold does not flap). State lives in memory: a
- * gateway restart starts every window empty.
+ * {@link Settings#clearBelow()} (hysteresis, so a device near the threshold does not flap). A device that sent no
+ * reading of a model for {@link #IDLE_AFTER} (revoked, removed, or silent) is dropped from the figures and its window
+ * forgotten. State lives in memory: a gateway restart starts every window empty.
  */
 public final class DriftMonitor {
 
     private static final Logger LOG = LoggerFactory.getLogger(DriftMonitor.class);
+
+    /** A device's window of a model is forgotten when it sent no reading of that model for this long. */
+    public static final java.time.Duration IDLE_AFTER = java.time.Duration.ofMinutes(15);
 
     /**
      * Window length, readings needed before judging, the PSI that flags drift and the PSI under which it clears.
@@ -60,6 +64,7 @@ public final class DriftMonitor {
         double[] psi = new double[0];
         boolean drifting;
         Instant since;
+        Instant lastSeen;
 
         Entry(String device, String model) {
             this.device = device;
@@ -113,6 +118,7 @@ public final class DriftMonitor {
                 e.since = null;
             }
             e.version = version;
+            e.lastSeen = clock.instant();
             if (!e.window.add(seq, features) || e.window.size() < settings.minimum()) {
                 return;
             }
@@ -132,17 +138,18 @@ public final class DriftMonitor {
         }
     }
 
-    /** Forgets a device (e.g. revoked), so it no longer counts in the fleet's figures. */
-    public void forget(String device) {
-        entries.values().removeIf(e -> e.device.equals(device));
-    }
-
-    /** Every tracked device and model, drifting ones first, then by model and device. */
+    /** Every tracked device and model, drifting ones first, then by model and device; idle windows are dropped. */
     public List<DeviceDrift> snapshot() {
         List<DeviceDrift> out = new ArrayList<>();
-        for (Entry e : entries.values()) {
+        Instant idle = clock.instant().minus(IDLE_AFTER);
+        for (Map.Entry<String, Entry> me : entries.entrySet()) {
+            Entry e = me.getValue();
             synchronized (e) {
                 if (e.window == null) {
+                    continue;
+                }
+                if (e.lastSeen.isBefore(idle)) {
+                    entries.remove(me.getKey(), e);
                     continue;
                 }
                 boolean judged = e.window.size() >= settings.minimum();

@@ -163,6 +163,17 @@ class DriftMonitorTest {
     }
 
     @Test
+    void aDeviceThatStopsSendingLeavesTheFiguresAfterTheIdleTime() {
+        DriftMonitor m = new DriftMonitor(DriftMonitor.Settings.DEFAULTS, clock);
+        feed(m, "revoked-1", "shifted", 200);
+        clock.advance(DriftMonitor.IDLE_AFTER.minusSeconds(1));
+        assertTrue(m.prometheus().contains("siteward_inference_drifting_devices{model=\"demo/vibration\"} 1\n"));
+        clock.advance(java.time.Duration.ofSeconds(2));
+        assertTrue(m.snapshot().isEmpty());
+        assertFalse(m.prometheus().contains("siteward_inference_drifting_devices{"));
+    }
+
+    @Test
     void settingsRefuseAMinimumLongerThanTheWindow() {
         org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                 () -> new DriftMonitor.Settings(10, 20, 0.25, 0.2));
