@@ -11,6 +11,7 @@ gateway's answers with these numbers, never with its own output.
 """
 import json
 import os
+from statistics import NormalDist
 
 import numpy as np
 import onnx
@@ -101,6 +102,69 @@ reference:
 {extra}"""
 
 
+def detector():
+    """The demo detector: a fixed-weight MLP that flags a reading when any scaled feature lies more than 3.5 standard
+    deviations from its reference mean. Hidden unit i is relu(z_i - 3), unit 8+i is relu(-z_i - 3); the output is
+    sigmoid(4 * sum(hidden) - 2), above 0.5 once the excess over 3 sigma sums to more than 0.5."""
+    w0 = np.zeros((FEATURES, 2 * FEATURES), dtype=np.float32)
+    for i in range(FEATURES):
+        w0[i, i] = 1.0
+        w0[i, FEATURES + i] = -1.0
+    b0 = np.full(2 * FEATURES, -3.0, dtype=np.float32)
+    w1 = np.full((2 * FEATURES, 1), 4.0, dtype=np.float32)
+    b1 = np.array([-2.0], dtype=np.float32)
+    weights = [(w0, b0), (w1, b1)]
+    nodes = [helper.make_node("MatMul", ["features", "w0"], ["mm0"]),
+             helper.make_node("Add", ["mm0", "b0"], ["z0"]),
+             helper.make_node("Relu", ["z0"], ["h0"]),
+             helper.make_node("MatMul", ["h0", "w1"], ["mm1"]),
+             helper.make_node("Add", ["mm1", "b1"], ["z1"]),
+             helper.make_node("Sigmoid", ["z1"], ["anomaly"])]
+    inits = [numpy_helper.from_array(a, n) for n, a in (("w0", w0), ("b0", b0), ("w1", w1), ("b1", b1))]
+    graph = helper.make_graph(
+        nodes, "vibration-demo",
+        [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["batch", FEATURES])],
+        [helper.make_tensor_value_info("anomaly", TensorProto.FLOAT, ["batch", 1])],
+        inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], producer_name="siteward-demo")
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    return model, weights
+
+
+# Drift: the gateway bins each feature at the deciles of the normal law N(mean, std) given by the signed reference,
+# so each bin expects 10% of the readings; PSI = sum over bins of (actual - expected) * ln(actual / expected), an
+# empty bin counting as PSI_FLOOR. A value equal to an edge falls in the upper bin.
+BINS = 10
+PSI_FLOOR = 1e-4
+
+
+def psi(features, mean, std):
+    edges = [[m + s * NormalDist().inv_cdf(k / BINS) for k in range(1, BINS)] for m, s in zip(mean, std)]
+    out = []
+    for j in range(features.shape[1]):
+        idx = np.searchsorted(np.array(edges[j]), features[:, j], side="right")
+        actual = np.bincount(idx, minlength=BINS) / features.shape[0]
+        actual = np.maximum(actual, PSI_FLOOR)
+        expected = np.full(BINS, 1.0 / BINS)
+        out.append(float(np.sum((actual - expected) * np.log(actual / expected))))
+    return out, edges
+
+
+def drift_vectors():
+    rng = np.random.default_rng(77)
+    normal = np.round(rng.standard_normal((200, FEATURES)) * np.array(STD) + np.array(MEAN), 4)
+    shifted = normal.copy()
+    shifted[:, 2] += 1.0 * STD[2]
+    shifted[:, 5] -= 0.5 * STD[5]
+    shifted = np.round(shifted, 4)
+    psi_normal, edges = psi(normal, MEAN, STD)
+    psi_shifted, _ = psi(shifted, MEAN, STD)
+    return {"bins": BINS, "floor": PSI_FLOOR, "mean": MEAN, "std": STD, "edges": edges,
+            "normal": {"features": normal.tolist(), "psi": psi_normal},
+            "shifted": {"features": shifted.tolist(), "psi": psi_shifted}}
+
+
 def smooth(scores):
     """k-of-n with hysteresis, the rule docs/inference.md states: alarm when >= K of the last N scores are above
     the threshold; an alarm clears only when <= CLEAR of the last N are."""
@@ -142,6 +206,24 @@ def main():
     with open(os.path.join(HERE, "vectors", "vibration.json"), "w") as f:
         json.dump({"threshold": THRESHOLD, "k": K, "n": N, "clear": CLEAR, "tolerance": 1e-5, **vectors}, f,
                   indent=1)
+        f.write("\n")
+
+    # the demo's detector ('siteward demo'): quiet on readings drawn from the reference, loud on a 4-sigma burst
+    model, weights = detector()
+    write(os.path.join(HERE, "vibration-demo"), model, spec().replace(
+        "# Vibration anomaly detector: 8 vibration features", "# Vibration anomaly detector (demo): 8 features beyond "
+        "3.5 sigma"))
+    rng = np.random.default_rng(5)
+    raw = np.round(rng.standard_normal((32, FEATURES)) * np.array(STD) + np.array(MEAN), 4)
+    raw[24:, 3] = MEAN[3] + 6 * STD[3]
+    scaled = (raw - np.array(MEAN)) / np.array(STD)
+    scores = forward(weights, scaled.astype(np.float32), "Sigmoid")[:, 0]
+    with open(os.path.join(HERE, "vectors", "vibration-demo.json"), "w") as f:
+        json.dump({"tolerance": 1e-5, "features": raw.tolist(), "anomaly": [float(s) for s in scores],
+                   "decisions": smooth([float(s) for s in scores])}, f, indent=1)
+        f.write("\n")
+    with open(os.path.join(HERE, "vectors", "drift.json"), "w") as f:
+        json.dump(drift_vectors(), f, indent=1)
         f.write("\n")
 
     # benchmark model: the shape FACTS.md measured (32 -> 64 -> 64 -> 4), no spec sections beyond the tensors

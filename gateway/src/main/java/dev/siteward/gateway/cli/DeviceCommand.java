@@ -96,25 +96,32 @@ public final class DeviceCommand implements Runnable {
             List<Device> devices;
             try (GatewayOperations ops = GatewayOperations.open(dataDir, keys)) {
                 devices = ops.listDevices();
-                if (json) {
-                    out().println(JSON.writeValueAsString(devices));
-                    return 0;
+            }
+            Map<String, List<com.fasterxml.jackson.databind.JsonNode>> drift = DeviceDrift.drifting(dataDir);
+            if (json) {
+                com.fasterxml.jackson.databind.node.ArrayNode all = JSON.valueToTree(devices);
+                for (com.fasterxml.jackson.databind.JsonNode d : all) {
+                    ((com.fasterxml.jackson.databind.node.ObjectNode) d).set("drift",
+                            JSON.valueToTree(drift.getOrDefault(d.path("id").asText(), List.of())));
                 }
+                out().println(JSON.writeValueAsString(all));
+                return 0;
             }
             com.fasterxml.jackson.databind.JsonNode health = fleetHealth();
-            out().printf("%-24s %-10s %-28s %-22s %-24s %-28s %-20s %s%n", "ID", "STATUS", "LABELS",
-                    "CERTIFICATE EXPIRES", "LAST SEEN", "MODELS", "LAST HEARTBEAT", "HEALTH");
+            out().printf("%-24s %-10s %-28s %-22s %-24s %-28s %-20s %-24s %s%n", "ID", "STATUS", "LABELS",
+                    "CERTIFICATE EXPIRES", "LAST SEEN", "MODELS", "LAST HEARTBEAT", "HEALTH", "DRIFT");
             Instant now = Instant.now();
             for (Device d : devices) {
                 DeviceCertificate c = d.currentCertificate(now);
                 com.fasterxml.jackson.databind.JsonNode h = health.path(d.id());
                 List<String> models = new ArrayList<>();
                 h.path("models").fields().forEachRemaining(e -> models.add(e.getKey() + "@" + e.getValue().asText()));
-                out().printf("%-24s %-10s %-28s %-22s %-24s %-28s %-20s %s%n", d.id(), d.status().dbName(),
+                out().printf("%-24s %-10s %-28s %-22s %-24s %-28s %-20s %-24s %s%n", d.id(), d.status().dbName(),
                         labels(d.labels()), c == null ? "-" : c.notAfter().toString(), text(d.lastSeenAt()),
                         models.isEmpty() ? "-" : String.join(",", models),
                         h.has("lastHeartbeat") ? h.get("lastHeartbeat").asText() : "-",
-                        h.has("health") ? h.get("health").asText() : "no heartbeat");
+                        h.has("health") ? h.get("health").asText() : "no heartbeat",
+                        DeviceDrift.text(drift.getOrDefault(d.id(), List.of())));
             }
             return 0;
         }

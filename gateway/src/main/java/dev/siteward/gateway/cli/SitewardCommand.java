@@ -12,7 +12,8 @@ import picocli.CommandLine.Option;
         subcommands = {CaCommand.class, ServeCommand.class, TokenCommand.class, DeviceCommand.class,
                 ModelCommand.class, PolicyCommand.class, PublisherCommand.class, AdminCommand.class,
                 StatusCommand.class, TimeCommand.class, AuditCommand.class, MqttCommand.class, BackupCommand.class,
-                RestoreCommand.class, DataCommand.class, RetentionCommand.class, RolloutCommand.class})
+                RestoreCommand.class, DataCommand.class, RetentionCommand.class, RolloutCommand.class,
+                DemoCommand.class})
 public final class SitewardCommand implements Runnable {
 
     @Option(names = "--debug", scope = CommandLine.ScopeType.INHERIT,

@@ -108,7 +108,7 @@ public class InferenceBeans {
                 service.shadows().start();
             }
             ManagementListener management = new ManagementListener(config.getManagementAddress(),
-                    config.getManagementPort(), () -> service.metrics().prometheus()
+                    config.getManagementPort(), () -> service.metrics().prometheus() + service.drift().prometheus()
                             + (service.shadows() == null ? "" : service.shadows().prometheus())
                             + (service.records() == null ? "" : service.records().prometheus())
                             + dev.siteward.gateway.metrics.MetricFamilies.render(families), () -> {

@@ -33,6 +33,7 @@ public final class InferencePipeline {
     private final int n;
     private final int clear;
     private final String action;
+    private final Map<String, Object> reference;
 
     private InferencePipeline(String model, long version, ModelSpec spec) throws ReadingError {
         this.model = model;
@@ -63,6 +64,7 @@ public final class InferencePipeline {
         this.n = d.isEmpty() ? 1 : Math.toIntExact((Long) d.get("n"));
         this.clear = d.isEmpty() ? 0 : Math.toIntExact((Long) d.get("clear"));
         this.action = d.isEmpty() ? null : (String) d.get("action");
+        this.reference = spec.reference().get(input);
     }
 
     /** The pipeline of a verified model; refuses a model whose spec shared inference cannot serve. */
@@ -112,6 +114,11 @@ public final class InferencePipeline {
 
     public List<String> outputNames() {
         return outputs.stream().map(ModelSpec.Tensor::name).toList();
+    }
+
+    /** The signed reference statistics of the input ({@code mean}, {@code std}, ...), or {@code null}. */
+    public Map<String, Object> reference() {
+        return reference;
     }
 
     /** The action the spec requests when an alarm starts, or {@code null}. */

@@ -5,6 +5,7 @@ import dev.siteward.gateway.audit.AuditTrail;
 import dev.siteward.gateway.authorization.PolicyService;
 import dev.siteward.gateway.devices.Device;
 import dev.siteward.gateway.devices.DeviceRegistry;
+import dev.siteward.gateway.drift.DriftMonitor;
 import dev.siteward.gateway.models.ModelRepository;
 import dev.siteward.gateway.models.ReleaseTargets;
 import dev.siteward.gateway.store.GatewayStore;
@@ -93,6 +94,7 @@ public final class InferenceService implements AutoCloseable {
     private final Map<String, DecisionFilter> filters = new ConcurrentHashMap<>();
     private volatile ShadowRuns shadows;
     private volatile InferenceRecords records;
+    private final DriftMonitor drift;
 
     public InferenceService(Targets targets, Loader loader, PolicyService policies, AuditTrail audit,
                             String serviceName, DynamicBatcher.Settings settings, InferenceMetrics metrics,
@@ -105,6 +107,7 @@ public final class InferenceService implements AutoCloseable {
         this.settings = settings;
         this.metrics = metrics;
         this.clock = clock;
+        this.drift = new DriftMonitor(DriftMonitor.Settings.DEFAULTS, clock);
     }
 
     /** The service over the gateway's release tables and model repository. */
@@ -142,6 +145,11 @@ public final class InferenceService implements AutoCloseable {
         return records;
     }
 
+    /** Input drift of the readings that passed validation, per model and device. */
+    public DriftMonitor drift() {
+        return drift;
+    }
+
     /**
      * Runs a reading for a device; {@code reply} gets exactly one outcome, possibly on this thread (a refusal) or
      * later on the model's batcher thread.
@@ -155,6 +163,8 @@ public final class InferenceService implements AutoCloseable {
             DynamicBatcher batcher = batcher(target);
             InferencePipeline pipeline = batcher.model().pipeline();
             float[] row = pipeline.prepare(reading.features());
+            drift.observe(deviceId, target.model(), target.version(), pipeline.reference(), reading.seq(),
+                    reading.features());
             ShadowRuns runs = shadows;
             ShadowRuns.Comparison shadow = runs == null ? null
                     : runs.candidate(deviceId, target.model(), pipeline.version());
