@@ -78,6 +78,14 @@ public final class ChainValidator {
                 path.remove(path.size() - 1);
             }
         }
+        if (path.size() > 2) {
+            // a longer chain may carry rollover certificates for several roots: take the shortest route the
+            // supplied certificates offer to one of our anchors (RFC 4158), not whatever the order happens to allow
+            List<X509Certificate> built = CertificatePaths.toAnchor(path, anchorCertificates());
+            if (built != null) {
+                path = new ArrayList<>(built);
+            }
+        }
         try {
             try {
                 anchor = pkix(path, now);
