@@ -27,7 +27,8 @@ public final class GatewayCrls implements CrlSource {
 
     private final Supplier<List<X509CRL>> fetcher;
     private final Clock clock;
-    private final Map<X500Principal, X509CRL> byIssuer = new ConcurrentHashMap<>();
+    /** Keyed by issuer name and authority key id: root generations share a name across a rollover. */
+    private final Map<String, X509CRL> byIssuer = new ConcurrentHashMap<>();
     private volatile Instant lastFetch;
 
     /**
@@ -41,7 +42,19 @@ public final class GatewayCrls implements CrlSource {
 
     @Override
     public Optional<X509CRL> crlFor(X500Principal issuer) {
-        return Optional.ofNullable(byIssuer.get(issuer));
+        List<X509CRL> all = crlsFor(issuer);
+        return all.isEmpty() ? Optional.empty() : Optional.of(all.get(0));
+    }
+
+    @Override
+    public List<X509CRL> crlsFor(X500Principal issuer) {
+        List<X509CRL> out = new java.util.ArrayList<>();
+        for (X509CRL crl : byIssuer.values()) {
+            if (crl.getIssuerX500Principal().equals(issuer)) {
+                out.add(crl);
+            }
+        }
+        return out;
     }
 
     @Override
@@ -71,8 +84,14 @@ public final class GatewayCrls implements CrlSource {
     /** Adds CRLs, keeping per issuer the one with the highest CRL number (then the latest thisUpdate). */
     public void add(Collection<X509CRL> crls) {
         for (X509CRL crl : crls) {
-            byIssuer.merge(crl.getIssuerX500Principal(), crl, (a, b) -> newer(b, a) ? b : a);
+            byIssuer.merge(key(crl), crl, (a, b) -> newer(b, a) ? b : a);
         }
+    }
+
+    private static String key(X509CRL crl) {
+        byte[] aki = crl.getExtensionValue("2.5.29.35");
+        return crl.getIssuerX500Principal().getName() + "|"
+                + (aki == null ? "" : java.util.HexFormat.of().formatHex(aki));
     }
 
     private static boolean newer(X509CRL candidate, X509CRL held) {

@@ -11,7 +11,8 @@ import java.util.List;
  * in any order and with extras (RFC 4158 forward path building, depth-first, bounded). During a root rollover a
  * peer serves the rollover certificates for every trusted root at once; each relying party picks the path that ends
  * at the root it trusts. Issuers are matched by name and by signature, so roots that share a name (self-issued
- * rollover certificates, RFC 4210 section 4.4) are told apart by their keys.
+ * rollover certificates, RFC 4210 section 4.4) are told apart by their keys. A self-signed certificate is never
+ * used as an intermediate: it can only end a path as an anchor.
  */
 public final class CertificatePaths {
 
@@ -48,7 +49,7 @@ public final class CertificatePaths {
         }
         for (X509Certificate candidate : pool) {
             if (!path.contains(candidate) && !anchors.contains(candidate) && candidate.getBasicConstraints() >= 0
-                    && issuedBy(last, candidate)) {
+                    && issuedBy(last, candidate) && !issuedBy(candidate, candidate)) {
                 path.add(candidate);
                 if (extend(path, pool, anchors)) {
                     return true;
