@@ -1140,16 +1140,21 @@ public final class SiteCa implements CertificateAuthority, AutoCloseable {
     }
 
     /**
-     * The rollover certificates between trusted roots, newest first: for each trusted root n whose predecessor is
-     * still trusted, its cross certificate (n signed by n-1) and its link certificate (n-1 signed by n).
+     * The rollover certificates still needed, newest first: for each root n after the first, its cross certificate
+     * (n signed by n-1) and its link certificate (n-1 signed by n), as long as some root older than n is still
+     * trusted. A root in between that is no longer trusted itself still bridges: a device pinned to root 1 reaches
+     * root 3 by cross certificates 3 and 2.
      */
     public List<X509Certificate> rolloverCertificates() {
         List<RootState> roots = rootGenerations();
         List<X509Certificate> out = new ArrayList<>();
-        for (int i = 0; i < roots.size() - 1; i++) {
+        for (int i = 0; i < roots.size(); i++) {
             RootState r = roots.get(i);
-            RootState previous = roots.get(i + 1);
-            if (r.trusted() && previous.trusted() && r.crossCertificate() != null) {
+            boolean olderTrusted = false;
+            for (int j = i + 1; j < roots.size(); j++) {
+                olderTrusted |= roots.get(j).trusted();
+            }
+            if (r.crossCertificate() != null && olderTrusted) {
                 out.add(r.crossCertificate());
                 out.add(r.linkCertificate());
             }
@@ -1233,12 +1238,20 @@ public final class SiteCa implements CertificateAuthority, AutoCloseable {
         return rootCrl(currentRoot, offlineRootKey);
     }
 
-    /** The CRL of each trusted root, the current root's first (each re-signed first when due and its key is here). */
+    /**
+     * The CRL of each trusted root and of each root that still bridges to an older trusted one (its rollover
+     * certificates are served), the current root's first; each is re-signed first when due and its key is here.
+     */
     public List<X509CRL> rootCrls() throws PkiException {
+        List<RootState> roots = rootGenerations();
         List<X509CRL> out = new ArrayList<>();
-        for (RootState r : rootGenerations()) {
-            if (r.trusted()) {
-                out.add(rootCrl(rootGenerations.get(r.number()), null));
+        for (int i = 0; i < roots.size(); i++) {
+            boolean olderTrusted = false;
+            for (int j = i + 1; j < roots.size(); j++) {
+                olderTrusted |= roots.get(j).trusted();
+            }
+            if (roots.get(i).trusted() || olderTrusted) {
+                out.add(rootCrl(rootGenerations.get(roots.get(i).number()), null));
             }
         }
         return out;

@@ -224,4 +224,22 @@ class RootRolloverTest {
             assertEquals(1, ca.issuingCertificates().size());
         }
     }
+
+    @Test
+    void aSecondRolloverStillLetsTheFirstPinReachTheNewestRootThroughBothCrossCertificates() throws Exception {
+        try (TestPki pki = TestPki.builder(dir.resolve("data")).clock(MutableClock.atSystemTime()).build()) {
+            SiteCa ca = pki.ca();
+            X509Certificate firstRoot = ca.root();
+            pki.issueDevice("pump-1");
+            ca.rotateRoot(null, null);
+            ca.rotateRoot(null, null);
+            assertEquals(3, ca.rootGeneration());
+            assertEquals(4, ca.rolloverCertificates().size(), "root 2 issued nothing but still bridges 1 and 3");
+            TestIdentity latest = pki.issueDevice("pump-3");
+            List<X509Certificate> path = new ChainValidator(List.of(firstRoot), crls(ca), pki.clock())
+                    .validate(ca.servedChain(latest.certificate()), ChainValidator.Purpose.CLIENT_AUTH);
+            assertEquals(5, path.size(), "leaf, issuing 3, cross 3, cross 2, root 1");
+            assertEquals(firstRoot, path.get(4));
+        }
+    }
 }
