@@ -173,7 +173,8 @@ public final class GatewayCredentials {
         }
         writeRoots(dataDir.resolve("admin"), ca);
         X509Certificate admin = adminCertificate;
-        if (due(admin, clock) || revoked(ca, admin)) {
+        // also when its issuing CA is no longer trusted (its root was retired): the CLI must keep its way in
+        if (due(admin, clock) || revoked(ca, admin) || !ca.issuingCertificates().contains(ca.issuerOf(admin))) {
             Path dir = dataDir.resolve("admin");
             adminCertificate = issueAdmin(ca, keyPair(dir.resolve("admin-key.pem")), dir.resolve("admin.pem"));
             renewed.add(Renewed.ADMIN);
