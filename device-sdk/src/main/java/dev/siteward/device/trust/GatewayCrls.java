@@ -30,6 +30,8 @@ public final class GatewayCrls implements CrlSource {
     /** Keyed by issuer name and authority key id: root generations share a name across a rollover. */
     private final Map<String, X509CRL> byIssuer = new ConcurrentHashMap<>();
     private volatile Instant lastFetch;
+    /** Issuers with no CRL yet that were fetched for once outside the refresh interval. */
+    private final java.util.Set<X500Principal> askedFor = ConcurrentHashMap.newKeySet();
 
     /**
      * @param fetcher returns the gateway's current CRLs; it may throw (transport failure), which leaves the held
@@ -60,7 +62,10 @@ public final class GatewayCrls implements CrlSource {
     @Override
     public synchronized void refresh(X500Principal issuer) {
         Instant now = clock.instant();
-        if (lastFetch != null && Duration.between(lastFetch, now).compareTo(MIN_REFRESH_INTERVAL) < 0) {
+        // an issuer never seen before (the gateway moved to a new issuing CA or root) is fetched at once, once
+        boolean newIssuer = issuer != null && crlsFor(issuer).isEmpty() && askedFor.add(issuer);
+        if (!newIssuer && lastFetch != null
+                && Duration.between(lastFetch, now).compareTo(MIN_REFRESH_INTERVAL) < 0) {
             return;
         }
         lastFetch = now;
