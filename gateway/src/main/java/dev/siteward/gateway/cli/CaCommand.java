@@ -228,8 +228,8 @@ public final class CaCommand implements Runnable {
                 for (SiteCa.RootState r : ca.rootGenerations()) {
                     if (r.current()) {
                         if (r.crossCertificate() != null) {
-                            out.println("root gen       " + r.number() + " (" + Certificates.fingerprint(r.certificate())
-                                    + ")");
+                            out.println("root gen       " + r.number() + " ("
+                                    + Certificates.fingerprint(r.certificate()) + ")");
                         }
                         continue;
                     }

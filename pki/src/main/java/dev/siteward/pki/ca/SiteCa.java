@@ -408,7 +408,8 @@ public final class SiteCa implements CertificateAuthority, AutoCloseable {
             if (config.formatVersion() != CaConfig.FORMAT_VERSION) {
                 throw new PkiException(Reason.STORAGE, "unsupported CA format version " + config.formatVersion());
             }
-            return new SiteCa(dir, config, secrets, clock, JournalCertificateRegistry.open(dir.resolve("registry.log")));
+            return new SiteCa(dir, config, secrets, clock,
+                    JournalCertificateRegistry.open(dir.resolve("registry.log")));
         } catch (IOException e) {
             throw new PkiException(Reason.STORAGE, "cannot read the CA in " + dir + ": " + e.getMessage(), e);
         }

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A root rollover as the real {@code openssl verify} sees it: old pin through the cross certificate, new pin direct. */
+/** A root rollover as the real {@code openssl verify} sees it: the old pin through the cross certificate. */
 class RootRolloverOpensslTest {
 
     @TempDir
