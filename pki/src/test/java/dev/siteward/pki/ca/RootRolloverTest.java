@@ -242,4 +242,31 @@ class RootRolloverTest {
             assertEquals(firstRoot, path.get(4));
         }
     }
+
+    @Test
+    void aRootKeptOfflineRollsOverOnlyWithItsKeyFileAndARefusalChangesNothing() throws Exception {
+        MutableClock clock = MutableClock.atSystemTime();
+        Path data = dir.resolve("offline");
+        Path offlineKey = dir.resolve("root-key.pem");
+        char[] passphrase = "offline root passphrase".toCharArray();
+        CaInitOptions options = new CaInitOptions(CaKind.SITE, CaInitOptions.DEFAULT_TRUST_DOMAIN,
+                dev.siteward.pki.KeyType.P256, null, null, offlineKey, CaInitOptions.DEFAULT_ROOT_TTL,
+                CaInitOptions.DEFAULT_ISSUING_TTL);
+        try (SiteCa ca = SiteCa.initialize(data, options, new CaSecrets(passphrase.clone(), null), clock)) {
+            X509Certificate oldRoot = ca.root();
+            byte[] before = Files.readAllBytes(SiteCa.caDir(data).resolve("ca.json"));
+            PkiException refused = assertThrows(PkiException.class, () -> ca.rotateRoot(null, null));
+            assertEquals(PkiException.Reason.KEY_UNAVAILABLE, refused.reason());
+            assertTrue(refused.getMessage().contains("--root-key"), refused.getMessage());
+            assertArrayEquals(before, Files.readAllBytes(SiteCa.caDir(data).resolve("ca.json")));
+            assertEquals(oldRoot, ca.root());
+            assertFalse(Files.exists(SiteCa.caDir(data).resolve("root-2.pem")), "nothing half-made");
+            assertThrows(PkiException.class, () -> ca.rotateRoot(null, Duration.ofHours(1)),
+                    "a root lifetime under a day is refused");
+
+            assertEquals(2, ca.rotateRoot(offlineKey, null));
+            ca.rootGenerations().get(0).crossCertificate().verify(oldRoot.getPublicKey());
+            assertTrue(ca.rootKeyPresent(), "the new root's key is in the data dir until exported");
+        }
+    }
 }
