@@ -24,6 +24,7 @@ public final class DeviceHttpClient {
     private volatile DeviceIdentity identity;
     private volatile HttpClient http;
     private volatile GatewayCrls crls;
+    private volatile List<X509Certificate> crlRoots;
 
     public DeviceHttpClient(DeviceIdentity identity, Clock clock) {
         this.clock = clock;
@@ -33,11 +34,14 @@ public final class DeviceHttpClient {
     /** Uses a (renewed) credential from now on; open connections of the old one are left to close. */
     public void use(DeviceIdentity newIdentity) {
         Objects.requireNonNull(newIdentity);
-        if (crls == null) {
-            crls = GatewayHttp.crls(newIdentity.state().enrollUrl(), newIdentity.root(), clock);
+        List<X509Certificate> roots = newIdentity.roots(clock.instant());
+        if (crls == null || !roots.equals(crlRoots)) {
+            // a root rollover changes the roots: the CRLs are fetched over a channel pinned to the new set
+            crls = GatewayHttp.crls(newIdentity.state().enrollUrl(), roots, clock);
+            crlRoots = roots;
         }
         this.http = GatewayHttp.client(newIdentity.keyManagers(),
-                PinnedRootTrustManager.forRoot(newIdentity.root(), clock).withRevocation(crls));
+                PinnedRootTrustManager.forRoots(roots, clock).withRevocation(crls));
         this.identity = newIdentity;
     }
 
@@ -68,6 +72,19 @@ public final class DeviceHttpClient {
     public HttpResponse<java.io.InputStream> stream(HttpRequest request) throws DeviceException {
         crls.ensureLoaded();
         return GatewayHttp.sendStreaming(http, request);
+    }
+
+    /**
+     * What the gateway announces about its roots ({@code /.well-known/siteward}: the trusted roots and the root
+     * rollover certificates), fetched over this pinned client; {@link RootAdoption} decides what to make of it.
+     */
+    public dev.siteward.device.trust.RootAdoption.Offer rootOffer() throws DeviceException {
+        HttpResponse<byte[]> r = get(identity.state().enrollUrl(), "/.well-known/siteward");
+        try {
+            return dev.siteward.device.trust.RootAdoption.Offer.parse(GatewayHttp.json(r));
+        } catch (java.security.cert.CertificateException e) {
+            throw new DeviceException(Reason.PROTOCOL, "/.well-known/siteward: unreadable root certificates", e);
+        }
     }
 
     /** The gateway's CRLs this client checks the gateway's chain against (fetched over the pinned channel). */

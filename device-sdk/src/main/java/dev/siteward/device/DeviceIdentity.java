@@ -74,9 +74,17 @@ public final class DeviceIdentity {
         return state.chain();
     }
 
-    /** The pinned site root: the only certificate this device trusts. */
+    /** The pinned site root: the only certificate this device trusts (with, after a root rollover, {@link #roots}). */
     public X509Certificate root() {
         return state.root();
+    }
+
+    /**
+     * The roots this device trusts at {@code at}: the pinned root, then the root it pinned before a root rollover
+     * while that one has not expired.
+     */
+    public List<X509Certificate> roots(java.time.Instant at) {
+        return state.roots(at);
     }
 
     public PrivateKey privateKey() {

@@ -13,6 +13,7 @@ import dev.siteward.device.trust.PinnedRootTrustManager;
 import dev.siteward.device.trust.ProvisionalTrustManager;
 import dev.siteward.device.trust.RootFingerprint;
 import dev.siteward.device.trust.UntrustedChainException;
+import dev.siteward.device.trust.RootAdoption;
 import dev.siteward.pki.Certificates;
 import dev.siteward.pki.SpiffeId;
 import dev.siteward.pki.est.EstCodec;
@@ -80,9 +81,17 @@ public final class EnrollmentClient {
         crls.ensureLoaded();
         HttpClient pinned = GatewayHttp.client(null, PinnedRootTrustManager.forRoot(root.certificate(), clock)
                 .withRevocation(crls));
-        SiteInfo site = SiteInfo.parse(GatewayHttp.json(retry.run(() -> GatewayHttp.send(pinned,
-                GatewayHttp.request(gateway, "/.well-known/siteward").GET().build()))));
-        if (!request.pin().toString().equals(site.rootFingerprint())) {
+        com.fasterxml.jackson.databind.JsonNode siteJson = GatewayHttp.json(retry.run(() -> GatewayHttp.send(pinned,
+                GatewayHttp.request(gateway, "/.well-known/siteward").GET().build())));
+        SiteInfo site = SiteInfo.parse(siteJson);
+        RootAdoption.Offer offer;
+        try {
+            offer = RootAdoption.Offer.parse(siteJson);
+        } catch (java.security.cert.CertificateException e) {
+            throw new DeviceException(Reason.PROTOCOL, "/.well-known/siteward: unreadable root certificates", e);
+        }
+        // during a root rollover the pin may be the earlier root, which the gateway still lists among its roots
+        if (!request.pin().toString().equals(site.rootFingerprint()) && !offer.offers(request.pin())) {
             throw new DeviceException(Reason.UNTRUSTED_GATEWAY, "the gateway names root " + site.rootFingerprint()
                     + ", not the pinned " + request.pin());
         }
@@ -103,6 +112,11 @@ public final class EnrollmentClient {
         DeviceState state = new DeviceState(id.name(), id.toString(), site.trustDomain(), chain, root.certificate(),
                 gateway, site.deviceUrlSeenFrom(gateway), ref,
                 keys instanceof Pkcs11DeviceKeyStore p11 ? p11.config() : null, clock.instant(), null);
+        // enrolled with the earlier root's pin during a rollover: move to the root it vouches for right away
+        java.util.Optional<X509Certificate> newer = RootAdoption.newerRoot(root.certificate(), offer, clock.instant());
+        if (newer.isPresent()) {
+            state = state.withAdoptedRoot(newer.get(), clock.instant());
+        }
         try {
             dir.commit(state);
         } catch (DeviceException e) {

@@ -181,7 +181,12 @@ final class GatewayHttp {
      * (without a revocation check of its own: the CRLs are signed, and the validator checks them).
      */
     static GatewayCrls crls(URI enrollUrl, X509Certificate root, Clock clock) {
-        HttpClient pinned = client(null, PinnedRootTrustManager.forRoot(root, clock));
+        return crls(enrollUrl, List.of(root), clock);
+    }
+
+    /** The same over a channel that accepts any of these roots (the pinned root first). */
+    static GatewayCrls crls(URI enrollUrl, List<X509Certificate> roots, Clock clock) {
+        HttpClient pinned = client(null, PinnedRootTrustManager.forRoots(roots, clock));
         return new GatewayCrls(() -> {
             try {
                 HttpResponse<byte[]> r = send(pinned, request(enrollUrl, "/crls").GET().build());

@@ -8,6 +8,7 @@ import dev.siteward.device.keys.Pkcs12DeviceKeyStore;
 import dev.siteward.device.store.DeviceDirectory;
 import dev.siteward.device.store.DeviceState;
 import dev.siteward.device.trust.PinnedRoot;
+import dev.siteward.device.trust.RootAdoption;
 import java.security.KeyPair;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
@@ -36,6 +37,13 @@ public final class RenewalClient {
     private final Clock clock;
     private final RetryPolicy retry;
     private Consumer<DeviceIdentity> onRenewed = id -> { };
+    private RootAnnouncements announcements;
+
+    /** Fetches what the gateway announces about its roots; {@link DeviceHttpClient#rootOffer} in practice. */
+    @FunctionalInterface
+    public interface RootAnnouncements {
+        RootAdoption.Offer fetch() throws DeviceException;
+    }
 
     public RenewalClient(DeviceDirectory dir, DeviceKeyStore keys, Reenrollment gateway, Clock clock,
             RetryPolicy retry) {
@@ -49,7 +57,18 @@ public final class RenewalClient {
     /** Renews over the device's own mTLS client and switches that client to the new credential on success. */
     public static RenewalClient over(DeviceHttpClient http, DeviceDirectory dir, DeviceKeyStore keys, Clock clock,
             RetryPolicy retry) {
-        return new RenewalClient(dir, keys, http::simplereenroll, clock, retry).onRenewed(http::use);
+        return new RenewalClient(dir, keys, http::simplereenroll, clock, retry).onRenewed(http::use)
+                .adoptingRootsFrom(http::rootOffer);
+    }
+
+    /**
+     * After each renewal, asks for the gateway's root announcement and adopts a new root that a rollover
+     * certificate signed by the pinned root vouches for ({@link RootAdoption}); the previous root is kept as a
+     * former root until it expires. A failed fetch leaves the pin as it is until the next renewal.
+     */
+    public RenewalClient adoptingRootsFrom(RootAnnouncements source) {
+        this.announcements = source;
+        return this;
     }
 
     /** Called with the new identity after each successful renewal. */
@@ -82,10 +101,9 @@ public final class RenewalClient {
         KeyPair key = keys.generate();
         byte[] csr = CertificationRequests.create(key, current.deviceId(), keys.signatureProvider());
         List<X509Certificate> issued = retry.run(() -> gateway.simplereenroll(csr));
-        List<X509Certificate> chain = EnrollmentClient.checkIssued(issued, key, new PinnedRoot(current.root()),
-                current.trustDomain(), current.spiffeId(), clock.instant());
+        List<X509Certificate> chain = checkIssued(current, issued, key);
         KeyReference ref = keys.store(key, chain);
-        DeviceState next = current.renewed(chain, ref, clock.instant());
+        DeviceState next = adoptNewerRoot(current.renewed(chain, ref, clock.instant()));
         try {
             dir.commit(next);
         } catch (DeviceException e) {
@@ -97,5 +115,35 @@ public final class RenewalClient {
             p12.deleteAllExcept(ref);
         }
         return new DeviceIdentity(next, key.getPrivate());
+    }
+
+    /** Checks the issued chain against the pinned root, then (after a root rollover) against the former roots. */
+    private List<X509Certificate> checkIssued(DeviceState current, List<X509Certificate> issued, KeyPair key)
+            throws DeviceException {
+        DeviceException first = null;
+        for (X509Certificate root : current.roots(clock.instant())) {
+            try {
+                return EnrollmentClient.checkIssued(issued, key, new PinnedRoot(root), current.trustDomain(),
+                        current.spiffeId(), clock.instant());
+            } catch (DeviceException e) {
+                if (e.reason() != Reason.UNTRUSTED_GATEWAY) {
+                    throw e;
+                }
+                first = first == null ? e : first;
+            }
+        }
+        throw first;
+    }
+
+    private DeviceState adoptNewerRoot(DeviceState state) {
+        if (announcements == null) {
+            return state;
+        }
+        try {
+            return RootAdoption.newerRoot(state.root(), announcements.fetch(), clock.instant())
+                    .map(root -> state.withAdoptedRoot(root, clock.instant())).orElse(state);
+        } catch (DeviceException | RuntimeException e) {
+            return state; // no announcement this time: the pin stays, and the next renewal asks again
+        }
     }
 }

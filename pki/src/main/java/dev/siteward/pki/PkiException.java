@@ -26,6 +26,7 @@ public final class PkiException extends Exception {
         PKCS11_CONFIG_INVALID("ca.pkcs11_config_invalid", true),
         PKCS11_LOGIN_FAILED("ca.pkcs11_login_failed", true),
         KEY_UNAVAILABLE("ca.key_unavailable", true),
+        ROOT_IN_USE("ca.root_in_use", true),
         PROFILE_VIOLATION("pki.profile_violation", false),
         STORAGE("pki.storage", false),
         INTERNAL("pki.internal", false);

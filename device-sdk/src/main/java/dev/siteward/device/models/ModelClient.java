@@ -77,7 +77,7 @@ public final class ModelClient {
         this.device = device;
         this.gateway = gateway;
         this.store = new ModelStore(deviceDir.path());
-        this.documents = new SignedDocuments(device.root(), device.trustDomain(), crls, clock);
+        this.documents = new SignedDocuments(device.roots(clock.instant()), device.trustDomain(), crls, clock);
         this.clock = clock;
         this.retry = retry;
         this.offlineAllowance = offlineAllowance;

@@ -34,13 +34,18 @@ public final class SignedDocuments {
     /** The {@code typ} of release metadata. */
     public static final String RELEASE_TYP = "siteward-release+jwt";
 
-    private final X509Certificate root;
+    private final List<X509Certificate> roots;
     private final String trustDomain;
     private final CrlSource crls;
     private final Clock clock;
 
     public SignedDocuments(X509Certificate pinnedRoot, String trustDomain, CrlSource crls, Clock clock) {
-        this.root = pinnedRoot;
+        this(List.of(pinnedRoot), trustDomain, crls, clock);
+    }
+
+    /** Accepts signing chains to any of these roots (the pinned root and, through a root rollover, the former). */
+    public SignedDocuments(List<X509Certificate> pinnedRoots, String trustDomain, CrlSource crls, Clock clock) {
+        this.roots = List.copyOf(pinnedRoots);
         this.trustDomain = trustDomain;
         this.crls = crls;
         this.clock = clock;
@@ -85,7 +90,7 @@ public final class SignedDocuments {
             throw refuse("unreadable x5c certificate");
         }
         try {
-            new ChainValidator(List.of(root), crls, clock).validate(chain, ChainValidator.Purpose.ANY);
+            new ChainValidator(roots, crls, clock).validate(chain, ChainValidator.Purpose.ANY);
         } catch (CertificateValidationException e) {
             throw refuse("the signing certificate does not validate to the pinned site root: " + e.getMessage());
         }

@@ -91,8 +91,8 @@ public final class SensorClient implements MqttCallback, AutoCloseable {
         this.clock = clock;
         this.listener = listener;
         SSLContext ssl = SSLContext.getInstance("TLS");
-        ssl.init(identity.keyManagers(), new TrustManager[] {PinnedRootTrustManager.forRoot(identity.root(), clock)},
-                null);
+        ssl.init(identity.keyManagers(), new TrustManager[] {
+            PinnedRootTrustManager.forRoots(identity.roots(clock.instant()), clock)}, null);
         this.client = new MqttAsyncClient(serverUri, deviceId, new MemoryPersistence());
         this.options = new MqttConnectionOptions();
         options.setSocketFactory(ssl.getSocketFactory());

@@ -145,7 +145,8 @@ public final class DeviceDirectory {
                     URI.create(req(n, "enrollUrl")), URI.create(req(n, "deviceUrl")),
                     new KeyReference(req(key, "type"), req(key, "name")), p11 == null ? null : Path.of(p11),
                     Instant.parse(req(n, "enrolledAt")),
-                    text(n, "renewedAt") == null ? null : Instant.parse(text(n, "renewedAt")));
+                    text(n, "renewedAt") == null ? null : Instant.parse(text(n, "renewedAt")),
+                    text(n, "formerRoots") == null ? List.of() : PemCodec.parseCertificates(text(n, "formerRoots")));
             if (!RootFingerprint.parse(req(n, "rootFingerprint")).matches(s.root())) {
                 throw new DeviceException(Reason.STORAGE, stateFile() + ": the root does not match its fingerprint");
             }
@@ -178,6 +179,10 @@ public final class DeviceDirectory {
         }
         n.put("chain", PemCodec.certificates(state.chain()));
         n.put("root", PemCodec.certificates(List.of(state.root())));
+        if (!state.formerRoots().isEmpty()) {
+            // roots pinned before a root rollover, kept until they expire (absent before any rollover)
+            n.put("formerRoots", PemCodec.certificates(state.formerRoots()));
+        }
         try {
             writer.write(stateFile(), JSON.writeValueAsBytes(n));
         } catch (IOException e) {

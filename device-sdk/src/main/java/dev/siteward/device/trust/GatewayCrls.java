@@ -27,8 +27,11 @@ public final class GatewayCrls implements CrlSource {
 
     private final Supplier<List<X509CRL>> fetcher;
     private final Clock clock;
-    private final Map<X500Principal, X509CRL> byIssuer = new ConcurrentHashMap<>();
+    /** Keyed by issuer name and authority key id: root generations share a name across a rollover. */
+    private final Map<String, X509CRL> byIssuer = new ConcurrentHashMap<>();
     private volatile Instant lastFetch;
+    /** Issuers with no CRL yet that were fetched for once outside the refresh interval. */
+    private final java.util.Set<X500Principal> askedFor = ConcurrentHashMap.newKeySet();
 
     /**
      * @param fetcher returns the gateway's current CRLs; it may throw (transport failure), which leaves the held
@@ -41,13 +44,28 @@ public final class GatewayCrls implements CrlSource {
 
     @Override
     public Optional<X509CRL> crlFor(X500Principal issuer) {
-        return Optional.ofNullable(byIssuer.get(issuer));
+        List<X509CRL> all = crlsFor(issuer);
+        return all.isEmpty() ? Optional.empty() : Optional.of(all.get(0));
+    }
+
+    @Override
+    public List<X509CRL> crlsFor(X500Principal issuer) {
+        List<X509CRL> out = new java.util.ArrayList<>();
+        for (X509CRL crl : byIssuer.values()) {
+            if (crl.getIssuerX500Principal().equals(issuer)) {
+                out.add(crl);
+            }
+        }
+        return out;
     }
 
     @Override
     public synchronized void refresh(X500Principal issuer) {
         Instant now = clock.instant();
-        if (lastFetch != null && Duration.between(lastFetch, now).compareTo(MIN_REFRESH_INTERVAL) < 0) {
+        // an issuer never seen before (the gateway moved to a new issuing CA or root) is fetched at once, once
+        boolean newIssuer = issuer != null && crlsFor(issuer).isEmpty() && askedFor.add(issuer);
+        if (!newIssuer && lastFetch != null
+                && Duration.between(lastFetch, now).compareTo(MIN_REFRESH_INTERVAL) < 0) {
             return;
         }
         lastFetch = now;
@@ -71,8 +89,14 @@ public final class GatewayCrls implements CrlSource {
     /** Adds CRLs, keeping per issuer the one with the highest CRL number (then the latest thisUpdate). */
     public void add(Collection<X509CRL> crls) {
         for (X509CRL crl : crls) {
-            byIssuer.merge(crl.getIssuerX500Principal(), crl, (a, b) -> newer(b, a) ? b : a);
+            byIssuer.merge(key(crl), crl, (a, b) -> newer(b, a) ? b : a);
         }
+    }
+
+    private static String key(X509CRL crl) {
+        byte[] aki = crl.getExtensionValue("2.5.29.35");
+        return crl.getIssuerX500Principal().getName() + "|"
+                + (aki == null ? "" : java.util.HexFormat.of().formatHex(aki));
     }
 
     private static boolean newer(X509CRL candidate, X509CRL held) {

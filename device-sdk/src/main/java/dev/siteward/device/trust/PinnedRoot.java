@@ -82,6 +82,15 @@ public final class PinnedRoot {
         if (path.size() == 1 && path.get(0).equals(root)) {
             throw new UntrustedChainException("the root itself is not a usable leaf");
         }
+        if (path.size() > 2) {
+            // during a root rollover the gateway serves the rollover certificates for every trusted root: take
+            // the route the supplied certificates offer to this root (the cross certificate for an old pin, none
+            // for the new one)
+            List<X509Certificate> built = dev.siteward.pki.validation.CertificatePaths.toAnchor(path, List.of(root));
+            if (built != null) {
+                path = new ArrayList<>(built);
+            }
+        }
         try {
             PKIXParameters params = new PKIXParameters(Set.of(new TrustAnchor(root, null)));
             params.setRevocationEnabled(false);

@@ -26,6 +26,8 @@ public final class PinnedRootTrustManager implements X509TrustManager {
     private final List<X509Certificate> knownRoots;
     private final Clock clock;
     private final CrlSource crls;
+    /** Further roots accepted as well (the previous pin, kept through a root rollover's overlap). */
+    private final List<PinnedRootTrustManager> alternatives;
 
     /**
      * @param pin        the pinned root fingerprint
@@ -38,10 +40,32 @@ public final class PinnedRootTrustManager implements X509TrustManager {
 
     private PinnedRootTrustManager(RootFingerprint pin, Collection<X509Certificate> knownRoots, Clock clock,
                                    CrlSource crls) {
+        this(pin, knownRoots, clock, crls, List.of());
+    }
+
+    private PinnedRootTrustManager(RootFingerprint pin, Collection<X509Certificate> knownRoots, Clock clock,
+                                   CrlSource crls, List<PinnedRootTrustManager> alternatives) {
         this.pin = pin;
         this.knownRoots = List.copyOf(knownRoots);
         this.clock = clock;
         this.crls = crls;
+        this.alternatives = List.copyOf(alternatives);
+    }
+
+    /**
+     * Trusts these roots, the first (the current pin) tried first: a device keeps the root it pinned before a root
+     * rollover next to the one it adopted until the old one expires, so a chain to either is accepted.
+     */
+    public static PinnedRootTrustManager forRoots(List<X509Certificate> roots, Clock clock) {
+        if (roots.isEmpty()) {
+            throw new IllegalArgumentException("at least one root is needed");
+        }
+        List<PinnedRootTrustManager> rest = new ArrayList<>();
+        for (X509Certificate r : roots.subList(1, roots.size())) {
+            rest.add(forRoot(r, clock));
+        }
+        return new PinnedRootTrustManager(RootFingerprint.of(roots.get(0)), List.of(roots.get(0)), clock, null,
+                rest);
     }
 
     /** Trusts exactly this root. */
@@ -55,7 +79,11 @@ public final class PinnedRootTrustManager implements X509TrustManager {
      * closed.
      */
     public PinnedRootTrustManager withRevocation(CrlSource crls) {
-        return new PinnedRootTrustManager(pin, knownRoots, clock, crls);
+        List<PinnedRootTrustManager> alts = new ArrayList<>();
+        for (PinnedRootTrustManager a : alternatives) {
+            alts.add(a.withRevocation(crls));
+        }
+        return new PinnedRootTrustManager(pin, knownRoots, clock, crls, alts);
     }
 
     @Override
@@ -63,6 +91,22 @@ public final class PinnedRootTrustManager implements X509TrustManager {
         if (chain == null || chain.length == 0) {
             throw new UntrustedChainException("the server presented no certificate");
         }
+        try {
+            checkOne(chain);
+        } catch (CertificateException e) {
+            for (PinnedRootTrustManager alternative : alternatives) {
+                try {
+                    alternative.checkOne(chain);
+                    return;
+                } catch (CertificateException ignored) {
+                    // the first pin's failure is the one reported
+                }
+            }
+            throw e;
+        }
+    }
+
+    private void checkOne(X509Certificate[] chain) throws CertificateException {
         List<X509Certificate> candidates = new ArrayList<>(knownRoots);
         candidates.addAll(Arrays.asList(chain));
         PinnedRoot root = PinnedRoot.select(pin, candidates);
@@ -86,6 +130,10 @@ public final class PinnedRootTrustManager implements X509TrustManager {
 
     @Override
     public X509Certificate[] getAcceptedIssuers() {
-        return knownRoots.stream().filter(pin::matches).toArray(X509Certificate[]::new);
+        List<X509Certificate> out = new ArrayList<>(knownRoots.stream().filter(pin::matches).toList());
+        for (PinnedRootTrustManager a : alternatives) {
+            out.addAll(List.of(a.getAcceptedIssuers()));
+        }
+        return out.toArray(new X509Certificate[0]);
     }
 }

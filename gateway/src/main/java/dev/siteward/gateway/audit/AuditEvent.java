@@ -26,6 +26,10 @@ public record AuditEvent(String type, String actor, String subject, Map<String, 
     public static final String ADMIN_CALL = "admin_call";
     /** The issuing CA was rotated. */
     public static final String CA_ROTATION = "ca_rotation";
+    /** The root was rolled over (new root, cross certificate, new issuing CA). */
+    public static final String CA_ROOT_ROTATION = "ca_root_rotation";
+    /** The earlier roots of a rollover were retired. */
+    public static final String CA_ROOT_RETIREMENT = "ca_root_retirement";
     public static final String MODEL_PUBLISH = "model_publish";
     public static final String ROLLOUT = "rollout";
     public static final String POLICY_BUNDLE = "policy_bundle";
@@ -61,6 +65,21 @@ public record AuditEvent(String type, String actor, String subject, Map<String, 
         return of(CA_ROTATION).actor(AuditActor.current()).subject("ca/issuing").detail("generation", generation)
                 .detail("subject", ca.issuingCertificate().getSubjectX500Principal().getName())
                 .detail("fingerprint", dev.siteward.pki.Certificates.fingerprint(ca.issuingCertificate())).build();
+    }
+
+    /** The record of a root rollover, by whoever is acting. */
+    public static AuditEvent caRootRotation(dev.siteward.pki.ca.SiteCa ca, int rootGeneration) {
+        return of(CA_ROOT_ROTATION).actor(AuditActor.current()).subject("ca/root")
+                .detail("rootGeneration", rootGeneration)
+                .detail("fingerprint", dev.siteward.pki.Certificates.fingerprint(ca.root()))
+                .detail("issuingGeneration", ca.issuingGeneration()).build();
+    }
+
+    /** The record of ending a root rollover's overlap; {@code cutOff} unexpired certificates lost their trust. */
+    public static AuditEvent caRootRetirement(dev.siteward.pki.ca.SiteCa ca, int cutOff) {
+        return of(CA_ROOT_RETIREMENT).actor(AuditActor.current()).subject("ca/root")
+                .detail("currentRoot", dev.siteward.pki.Certificates.fingerprint(ca.root()))
+                .detail("certificatesCutOff", cutOff).build();
     }
 
     public static Builder of(String type) {

@@ -175,8 +175,12 @@ public final class GrantIssuer {
             SecureFiles.writeAtomically(pem, PemCodec.certificates(chain), false);
         }
         try {
-            List<Base64> x5c = List.of(Base64.encode(chain.get(0).getEncoded()), Base64.encode(chain.get(1)
-                    .getEncoded()));
+            // leaf, issuing CA, and during a root rollover the rollover certificates (each certifies the one
+            // before it), so an actuator that pinned either root validates the grant
+            List<Base64> x5c = new java.util.ArrayList<>();
+            for (X509Certificate c : ca.servedChain(chain.get(0))) {
+                x5c.add(Base64.encode(c.getEncoded()));
+            }
             return new Credential(chain.get(0), x5c, renewAt(chain.get(0)), chain.get(1));
         } catch (CertificateEncodingException e) {
             throw new GeneralSecurityException(e);

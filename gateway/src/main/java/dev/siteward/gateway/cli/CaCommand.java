@@ -44,7 +44,7 @@ import picocli.CommandLine.Model.CommandSpec;
 /** {@code siteward ca ...}: the site (or publisher) certificate authority. */
 @Command(name = "ca", mixinStandardHelpOptions = true, description = "Site and publisher certificate authority.",
         subcommands = {CaCommand.Init.class, CaCommand.Show.class, CaCommand.Issue.class, CaCommand.Revoke.class,
-                CaCommand.Crl.class, CaCommand.Rotate.class})
+                CaCommand.Crl.class, CaCommand.Rotate.class, CaCommand.RotateRoot.class, CaCommand.RetireRoot.class})
 public final class CaCommand implements Runnable {
 
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -182,7 +182,9 @@ public final class CaCommand implements Runnable {
                 X509Certificate issuing = ca.issuingCertificate();
                 int issued = 0;
                 int revoked = ca.registry().revoked().size();
-                issued = ca.registry().size() - 1 - ca.issuingGeneration();
+                for (dev.siteward.pki.CertificateProfile p : dev.siteward.pki.CertificateProfile.values()) {
+                    issued += ca.registry().findByProfile(p).size();
+                }
                 X509CRL crl = readCrl(ca);
                 if (json) {
                     ObjectNode n = JSON.createObjectNode();
@@ -201,6 +203,7 @@ public final class CaCommand implements Runnable {
                     }
                     n.put("issued", issued);
                     n.put("revoked", revoked);
+                    n.set("roots", rootsJson(ca));
                     out.println(JSON.writeValueAsString(n));
                     return 0;
                 }
@@ -221,6 +224,28 @@ public final class CaCommand implements Runnable {
                             + g.certificate().getSubjectX500Principal().getName()
                             + (g.retired() ? ", no longer trusted since " : ", until its last certificate expires ")
                             + g.trustedUntil());
+                }
+                for (SiteCa.RootState r : ca.rootGenerations()) {
+                    if (r.current()) {
+                        if (r.crossCertificate() != null) {
+                            out.println("root gen       " + r.number() + " ("
+                                    + Certificates.fingerprint(r.certificate()) + ")");
+                        }
+                        continue;
+                    }
+                    out.println((r.retired() ? "retired root   " : "earlier root   ") + r.number() + " ("
+                            + Certificates.fingerprint(r.certificate()) + ")"
+                            + (r.retired() ? ", retired" : ", trusted until " + r.trustedUntil()));
+                }
+                for (SiteCa.RootState r : ca.rootGenerations()) {
+                    if (r.crossCertificate() != null && r.trusted()) {
+                        out.println("cross cert     root " + r.number() + " signed by root " + (r.number() - 1)
+                                + ", serial " + Certificates.serialHex(r.crossCertificate().getSerialNumber())
+                                + ", valid until " + r.crossCertificate().getNotAfter().toInstant());
+                        out.println("link cert      root " + (r.number() - 1) + " signed by root " + r.number()
+                                + ", serial " + Certificates.serialHex(r.linkCertificate().getSerialNumber())
+                                + ", valid until " + r.linkCertificate().getNotAfter().toInstant());
+                    }
                 }
                 out.println("crl url        " + (ca.config().crlUrl() == null ? "(none)" : ca.config().crlUrl()));
                 if (crl != null) {
@@ -248,6 +273,23 @@ public final class CaCommand implements Runnable {
             }
             return org.bouncycastle.asn1.x509.CRLNumber.getInstance(
                     org.bouncycastle.asn1.ASN1OctetString.getInstance(ext).getOctets()).getCRLNumber().toString();
+        }
+
+        private static com.fasterxml.jackson.databind.node.ArrayNode rootsJson(SiteCa ca) {
+            com.fasterxml.jackson.databind.node.ArrayNode roots = JSON.createArrayNode();
+            for (SiteCa.RootState r : ca.rootGenerations()) {
+                ObjectNode n = certJson(r.certificate());
+                n.put("generation", r.number());
+                n.put("current", r.current());
+                n.put("retired", r.retired());
+                n.put("trustedUntil", r.trustedUntil().toString());
+                if (r.crossCertificate() != null) {
+                    n.set("crossCertificate", certJson(r.crossCertificate()));
+                    n.set("linkCertificate", certJson(r.linkCertificate()));
+                }
+                roots.add(n);
+            }
+            return roots;
         }
 
         private static ObjectNode certJson(X509Certificate c) {
@@ -378,6 +420,111 @@ public final class CaCommand implements Runnable {
                 }
             }
             spec.commandLine().getOut().println("issuing CA is now " + subject);
+            return 0;
+        }
+    }
+
+    @Command(name = "rotate-root", mixinStandardHelpOptions = true,
+            description = "Roll the root over: a new root, a cross certificate (the new root signed by the current "
+                    + "root), a link certificate (the current root signed by the new one) and a new issuing CA under "
+                    + "the new root. Devices that pinned the current root keep validating through the cross "
+                    + "certificate and adopt the new root at their next renewal. Needs the current root key.")
+    static final class RotateRoot implements Callable<Integer> {
+        @Mixin
+        DataDir dataDir;
+        @Mixin
+        KeyOptions keys;
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--root-key", paramLabel = "FILE",
+                description = "The current root key kept offline (from 'ca init --root-key-out'); gateway stopped.")
+        Path rootKey;
+
+        @Option(names = "--root-ttl", paramLabel = "DURATION", description = "Lifetime of the new root (default "
+                + "3650d).")
+        String rootTtl;
+
+        @Override
+        public Integer call() throws Exception {
+            java.time.Duration ttl = null;
+            if (rootTtl != null) {
+                try {
+                    ttl = DurationText.parse(rootTtl);
+                } catch (IllegalArgumentException e) {
+                    throw CliException.badInput("--root-ttl: " + e.getMessage());
+                }
+            }
+            if (rootKey != null && !Files.isReadable(rootKey)) {
+                throw CliException.badInput("--root-key: cannot read " + rootKey);
+            }
+            PrintWriter out = spec.commandLine().getOut();
+            DataDir.Lock lock = DataDir.tryLock(dataDir);
+            if (lock == null) {
+                if (rootKey != null) {
+                    throw CliException.badInput("--root-key needs the gateway stopped (the running gateway never "
+                            + "reads key files named over its admin API)");
+                }
+                try (RemoteOperations remote = RemoteOperations.connect(dataDir)) {
+                    com.fasterxml.jackson.databind.JsonNode r = remote.rotateRoot(rootTtl);
+                    out.println("root is now generation " + r.get("rootGeneration").asInt() + ", "
+                            + r.get("rootFingerprint").asText());
+                    out.println("issuing CA is now " + r.get("issuing").asText());
+                }
+            } else {
+                try (lock; SiteCa ca = SiteCa.open(dataDir.path(), keys.secrets(), Clock.systemUTC())) {
+                    int generation = ca.rotateRoot(rootKey, ttl);
+                    try {
+                        LocalOperations.audit(dataDir.path(), ca, AuditEvent.caRootRotation(ca, generation));
+                    } catch (Exception e) { // the rollover is done and must be reported as such
+                        spec.commandLine().getErr().println("siteward: warning: the root rollover is not in the "
+                                + "audit log: " + e.getMessage());
+                    }
+                    out.println("root is now generation " + generation + ", " + Certificates.fingerprint(ca.root()));
+                    out.println("issuing CA is now " + ca.issuingCertificate().getSubjectX500Principal().getName());
+                }
+            }
+            out.println("the previous root stays trusted until its last certificate expires or 'siteward ca "
+                    + "retire-root'; devices adopt the new root at their next renewal");
+            return 0;
+        }
+    }
+
+    @Command(name = "retire-root", mixinStandardHelpOptions = true,
+            description = "End a root rollover's overlap: earlier roots, and the issuing CAs under them, are no "
+                    + "longer trusted or served. Refused while unexpired certificates under them remain, unless "
+                    + "--force. (It also happens by itself when the last such certificate expires.)")
+    static final class RetireRoot implements Callable<Integer> {
+        @Mixin
+        DataDir dataDir;
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--force", description = "Retire even though unexpired certificates under an earlier root "
+                + "remain; their holders must enroll again.")
+        boolean force;
+
+        @Override
+        public Integer call() throws Exception {
+            int cutOff;
+            DataDir.Lock lock = DataDir.tryLock(dataDir);
+            if (lock == null) {
+                try (RemoteOperations remote = RemoteOperations.connect(dataDir)) {
+                    cutOff = remote.retireRoot(force);
+                }
+            } else {
+                try (lock; SiteCa ca = SiteCa.open(dataDir.path(), CaSecrets.none(), Clock.systemUTC())) {
+                    cutOff = ca.retireRoots(force);
+                    try {
+                        LocalOperations.audit(dataDir.path(), ca, AuditEvent.caRootRetirement(ca, cutOff));
+                    } catch (Exception e) {
+                        spec.commandLine().getErr().println("siteward: warning: the root retirement is not in the "
+                                + "audit log: " + e.getMessage());
+                    }
+                }
+            }
+            spec.commandLine().getOut().println("earlier roots retired" + (cutOff > 0 ? "; " + cutOff
+                    + " unexpired certificate(s) under them are no longer trusted" : ""));
             return 0;
         }
     }

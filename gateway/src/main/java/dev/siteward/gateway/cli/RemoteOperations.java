@@ -111,7 +111,8 @@ final class RemoteOperations implements GatewayOperations {
         try {
             List<X509Certificate> chain = PemCodec.parseCertificates(Files.readString(admin.resolve("admin.pem")));
             PrivateKey key = KeyMaterial.readPrivateKey(Files.readString(admin.resolve("admin-key.pem")));
-            X509Certificate root = PemCodec.parseCertificates(Files.readString(admin.resolve("root.pem"))).get(0);
+            // every root of the file is trusted: during a root rollover it holds the old and the new root
+            List<X509Certificate> roots = PemCodec.parseCertificates(Files.readString(admin.resolve("root.pem")));
             KeyStore ks = KeyStore.getInstance("PKCS12");
             ks.load(null, null);
             ks.setKeyEntry("admin", key, new char[0], chain.toArray(new X509Certificate[0]));
@@ -119,7 +120,9 @@ final class RemoteOperations implements GatewayOperations {
             kmf.init(ks, new char[0]);
             KeyStore ts = KeyStore.getInstance("PKCS12");
             ts.load(null, null);
-            ts.setCertificateEntry("root", root);
+            for (int i = 0; i < roots.size(); i++) {
+                ts.setCertificateEntry("root-" + i, roots.get(i));
+            }
             TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
             tmf.init(ts);
             SSLContext ssl = SSLContext.getInstance("TLS");
@@ -448,6 +451,18 @@ final class RemoteOperations implements GatewayOperations {
     /** Rotates the issuing CA in the running gateway; returns its new subject. */
     String rotate() {
         return call("POST", "ca/rotate", null).get("subject").asText();
+    }
+
+    /** Rolls the root over in the running gateway; returns the answer (rootGeneration, rootFingerprint, issuing). */
+    JsonNode rotateRoot(String rootTtl) {
+        java.util.Map<String, Object> body = new java.util.LinkedHashMap<>();
+        body.put("rootTtl", rootTtl);
+        return call("POST", "ca/rotate-root", body);
+    }
+
+    /** Retires the earlier roots in the running gateway; returns how many unexpired certificates were cut off. */
+    int retireRoot(boolean force) {
+        return call("POST", "ca/retire-root", java.util.Map.of("force", force)).get("certificatesCutOff").asInt();
     }
 
     /** The issuing CA's (or root's) current CRL, PEM. */

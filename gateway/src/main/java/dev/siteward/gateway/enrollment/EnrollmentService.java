@@ -84,7 +84,7 @@ public final class EnrollmentService {
         });
         devices.invalidate(claims.deviceId());
         audit.record(issuedEvent(AuditEvent.ENROLLMENT, claims.deviceId(), issued, "token"));
-        return List.of(issued.certificate(), issued.caChain().get(0));
+        return ca.servedChain(issued.certificate());
     }
 
     /** {@code simpleenroll} with a factory certificate (IDevID) presented as the TLS client certificate. */
@@ -123,7 +123,7 @@ public final class EnrollmentService {
         });
         devices.invalidate(id);
         audit.record(issuedEvent(AuditEvent.ENROLLMENT, id, issued, "factory-certificate " + serial));
-        return List.of(issued.certificate(), issued.caChain().get(0));
+        return ca.servedChain(issued.certificate());
     }
 
     /** {@code simplereenroll}: renew with the current, unrevoked device certificate; the identity is kept. */
@@ -147,7 +147,7 @@ public final class EnrollmentService {
         devices.invalidate(identity.name());
         audit.record(issuedEvent(AuditEvent.RENEWAL, identity.name(), issued, "certificate "
                 + Certificates.serialHex(clientChain.get(0).getSerialNumber())));
-        return List.of(issued.certificate(), issued.caChain().get(0));
+        return ca.servedChain(issued.certificate());
     }
 
     private static AuditEvent issuedEvent(String type, String deviceId, IssuedCertificate issued, String credential) {

@@ -36,10 +36,13 @@ public class EstController {
         this.ca = ca;
     }
 
-    /** Section 4.1: the CA certificates (issuing CA, then root). */
+    /**
+     * Section 4.1: the CA certificates (issuing CA, then root); during a root rollover every trusted root and the
+     * rollover certificates NewWithOld and OldWithNew (section 4.1.3).
+     */
     @Get("/cacerts")
     public HttpResponse<String> cacerts() {
-        return certsOnly(ca.caChain());
+        return certsOnly(ca.caCertificates());
     }
 
     /** Section 4.5: the CSR attributes the CA wants. */

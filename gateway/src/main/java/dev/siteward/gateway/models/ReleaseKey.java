@@ -111,7 +111,8 @@ public final class ReleaseKey {
         KeyPair pair = KeyMaterial.generate(KeyMaterial.Algorithm.EC_P256);
         IssuedCertificate issued = ca.issue(new IssueRequest(KeyMaterial.certificationRequest(pair, SERVICE_NAME),
                 CertificateProfile.SERVICE, SERVICE_NAME, List.of(), List.of(), null, null));
-        List<X509Certificate> chain = List.of(issued.certificate(), issued.caChain().get(0));
+        // with the rollover certificates of a root rollover, so devices that pinned either root validate it
+        List<X509Certificate> chain = ca.servedChain(issued.certificate());
         // key first under a temporary name, then the certificate, then the key into place: a crash in between
         // leaves a key/certificate pair that does not match, which load() treats as missing
         Path keyTemp = dir.resolve(KEY_FILE + ".new");

@@ -70,10 +70,9 @@ public final class MosquittoFiles {
         SecureFiles.writeAtomically(key, KeyMaterial.toPem(keys.getPrivate()).getBytes(StandardCharsets.US_ASCII),
                 true);
         written.add(key);
-        written.add(write(dir.resolve("server.pem"), PemCodec.certificates(List.of(issued.certificate(),
-                issued.caChain().get(0)))));
+        written.add(write(dir.resolve("server.pem"), PemCodec.certificates(ca.servedChain(issued.certificate()))));
         List<X509Certificate> cas = new ArrayList<>();
-        cas.add(ca.root());
+        cas.addAll(ca.trustedRoots());
         cas.addAll(ca.issuingCertificates());
         written.add(write(dir.resolve("ca.pem"), PemCodec.certificates(cas)));
         written.add(write(dir.resolve("crl.pem"), crlPem(ca)));
@@ -95,9 +94,12 @@ public final class MosquittoFiles {
         return written;
     }
 
-    /** Every CRL a broker needs: the root's and each trusted issuing generation's, PEM. */
+    /** Every CRL a broker needs: each trusted root's and each trusted issuing generation's, PEM. */
     public static String crlPem(SiteCa ca) throws PkiException {
-        StringBuilder pem = new StringBuilder(PemCodec.crl(ca.rootCrl()));
+        StringBuilder pem = new StringBuilder();
+        for (X509CRL rootCrl : ca.rootCrls()) {
+            pem.append(PemCodec.crl(rootCrl));
+        }
         for (X509Certificate issuing : ca.issuingCertificates()) {
             X509CRL crl = ca.crlOf(issuing);
             if (crl != null) {

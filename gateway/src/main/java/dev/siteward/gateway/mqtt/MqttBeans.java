@@ -55,7 +55,7 @@ public class MqttBeans {
         try {
             PrivateKey key = KeyMaterial.readPrivateKey(Files.readString(dataDir.resolve("gateway/server-key.pem")));
             List<X509Certificate> anchors = new ArrayList<>();
-            anchors.add(ca.root());
+            anchors.addAll(ca.trustedRoots());
             anchors.addAll(ca.issuingCertificates());
             X509Certificate[] chain = credentials.serverKeys().chain();
             if (!java.util.Arrays.equals(KeyMaterial.publicKeyOf(key).getEncoded(),
@@ -87,7 +87,7 @@ public class MqttBeans {
         try {
             PrivateKey key = KeyMaterial.readPrivateKey(Files.readString(dataDir.resolve("gateway/server-key.pem")));
             List<X509Certificate> anchors = new ArrayList<>();
-            anchors.add(ca.root());
+            anchors.addAll(ca.trustedRoots());
             anchors.addAll(ca.issuingCertificates());
             EmbeddedMqttBroker broker = EmbeddedMqttBroker.start(dataDir, config.getPort(), config.getBindAddress(),
                     config.getMaxPacketSize(),

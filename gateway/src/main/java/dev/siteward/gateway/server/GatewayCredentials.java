@@ -102,13 +102,25 @@ public final class GatewayCredentials {
         if (adminDue) {
             adminCert = issueAdmin(ca, adminKey, adminPem);
         }
-        SecureFiles.writeAtomically(admin.resolve("root.pem"), PemCodec.certificates(List.of(ca.root())), false);
-        // the handshake carries the root too, so a device bootstrapping by the root's fingerprint can check its pin
-        // on the very first connection
-        List<X509Certificate> presented = new ArrayList<>(chain);
-        presented.add(ca.root());
-        return new GatewayCredentials(new ReloadableKeyManager(server.getPrivate(),
-                presented.toArray(new X509Certificate[0])), token, kid, adminCert, dataDir, ca, names, clock);
+        writeRoots(admin, ca);
+        return new GatewayCredentials(new ReloadableKeyManager(server.getPrivate(), presented(ca, chain.get(0))),
+                token, kid, adminCert, dataDir, ca, names, clock);
+    }
+
+    /** {@code admin/root.pem}: every trusted root (two during a root rollover), current first. */
+    private static void writeRoots(Path admin, SiteCa ca) throws IOException {
+        SecureFiles.writeAtomically(admin.resolve("root.pem"), PemCodec.certificates(ca.trustedRoots()), false);
+    }
+
+    /**
+     * The chain the TLS listeners present: the server certificate, its issuing CA, the rollover certificates of a
+     * root rollover (so that a device or tool that pinned the old root still builds a path), and the trusted roots
+     * themselves, so a device bootstrapping by a root's fingerprint can check its pin on the very first connection.
+     */
+    static X509Certificate[] presented(SiteCa ca, X509Certificate server) {
+        List<X509Certificate> presented = new ArrayList<>(ca.servedChain(server));
+        presented.addAll(ca.trustedRoots());
+        return presented.toArray(new X509Certificate[0]);
     }
 
     private static List<X509Certificate> issueServer(SiteCa ca, KeyPair key, Set<String> names)
@@ -145,19 +157,24 @@ public final class GatewayCredentials {
     public synchronized Set<Renewed> renewDue() throws IOException, PkiException, GeneralSecurityException {
         Set<Renewed> renewed = java.util.EnumSet.noneOf(Renewed.class);
         X509Certificate server = serverKeys.chain()[0];
-        if (due(server, clock) || revoked(ca, server)) {
+        // also when the issuing CA changed (ca rotate, ca rotate-root): the server moves to the current one at once
+        if (due(server, clock) || revoked(ca, server)
+                || !server.getIssuerX500Principal().equals(ca.issuingCertificate().getSubjectX500Principal())) {
             KeyPair key = KeyMaterial.generate(KeyMaterial.Algorithm.EC_P256);
             List<X509Certificate> chain = issueServer(ca, key, serverNames);
             Path gw = dataDir.resolve("gateway");
             SecureFiles.writeAtomically(gw.resolve("server-key.pem"), KeyMaterial.toPem(key.getPrivate()), true);
             SecureFiles.writeAtomically(gw.resolve("server.pem"), PemCodec.certificates(chain), false);
-            List<X509Certificate> presented = new ArrayList<>(chain);
-            presented.add(ca.root());
-            serverKeys.replace(key.getPrivate(), presented.toArray(new X509Certificate[0]));
+            serverKeys.replace(key.getPrivate(), presented(ca, chain.get(0)));
             renewed.add(Renewed.SERVER);
+        } else if (!java.util.Arrays.equals(serverKeys.chain(), presented(ca, server))) {
+            // a root rollover began or ended: the same certificate, with the rollover certificates now due
+            serverKeys.replace(serverKeys.getPrivateKey(null), presented(ca, server));
         }
+        writeRoots(dataDir.resolve("admin"), ca);
         X509Certificate admin = adminCertificate;
-        if (due(admin, clock) || revoked(ca, admin)) {
+        // also when its issuing CA is no longer trusted (its root was retired): the CLI must keep its way in
+        if (due(admin, clock) || revoked(ca, admin) || !ca.issuingCertificates().contains(ca.issuerOf(admin))) {
             Path dir = dataDir.resolve("admin");
             adminCertificate = issueAdmin(ca, keyPair(dir.resolve("admin-key.pem")), dir.resolve("admin.pem"));
             renewed.add(Renewed.ADMIN);

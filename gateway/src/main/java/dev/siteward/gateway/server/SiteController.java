@@ -42,6 +42,23 @@ public class SiteController {
         Map<String, Object> info = new LinkedHashMap<>();
         info.put("trustDomain", ca.trustDomain());
         info.put("rootFingerprint", Certificates.fingerprint(ca.root()));
+        // root rollover: every trusted root, and the certificates that chain the new root to the old one; a device
+        // adopts a new root only when a rollover certificate signed by the root it pinned vouches for it
+        java.util.List<Map<String, Object>> roots = new java.util.ArrayList<>();
+        for (SiteCa.RootState r : ca.rootGenerations()) {
+            if (r.trusted()) {
+                Map<String, Object> root = new LinkedHashMap<>();
+                root.put("fingerprint", Certificates.fingerprint(r.certificate()));
+                root.put("current", r.current());
+                root.put("notAfter", r.certificate().getNotAfter().toInstant().toString());
+                root.put("trustedUntil", r.trustedUntil().toString());
+                root.put("pem", PemCodec.certificates(java.util.List.of(r.certificate())));
+                roots.add(root);
+            }
+        }
+        info.put("roots", roots);
+        info.put("rolloverCertificates", ca.rolloverCertificates().stream()
+                .map(c -> PemCodec.certificates(java.util.List.of(c))).toList());
         info.put("enrollUrl", "https://" + hostPort(host, config.getEnrollPort()));
         info.put("deviceUrl", "https://" + hostPort(host, config.getDevicePort()));
         info.put("mqttUrl", mqttUrl(host));
@@ -71,7 +88,10 @@ public class SiteController {
      */
     @Get(value = "/crls", produces = "application/x-pem-file")
     public String allCrls() throws PkiException {
-        StringBuilder pem = new StringBuilder(PemCodec.crl(ca.rootCrl()));
+        StringBuilder pem = new StringBuilder();
+        for (java.security.cert.X509CRL rootCrl : ca.rootCrls()) {
+            pem.append(PemCodec.crl(rootCrl));
+        }
         for (java.security.cert.X509Certificate issuing : ca.issuingCertificates()) {
             java.security.cert.X509CRL crl = ca.crlOf(issuing);
             if (crl != null) {

@@ -80,7 +80,9 @@ public final class SiteCa implements CertificateAuthority, AutoCloseable {
     private final Path dir;
     private final CaSecrets secrets;
     private final Clock clock;
-    private final X509Certificate root;
+    /** Every root generation this CA has had, by number; the current one signs new issuing CAs. */
+    private final Map<Integer, RootGeneration> rootGenerations = new ConcurrentHashMap<>();
+    private volatile RootGeneration currentRoot;
     private final JournalCertificateRegistry registry;
     private final SecureRandom random = new SecureRandom();
     private final Object crlLock = new Object();
@@ -91,6 +93,47 @@ public final class SiteCa implements CertificateAuthority, AutoCloseable {
     private volatile CaConfig config;
 
     /**
+     * One root generation. Generation 1 lives in {@code root.pem}, {@code root-key.pem}, {@code root-crl.pem};
+     * generation n in {@code root-n.pem}, {@code root-n-key.pem}, {@code root-crl-n.pem}, with its rollover
+     * certificates (RFC 4210 section 4.4, as served per RFC 7030 section 4.1.3): {@code cross-n.pem}
+     * ("NewWithOld": root n's name and key, signed by root n-1) and {@code link-n.pem} ("OldWithNew": root n-1's
+     * name and key, signed by root n). Every root generation has the same subject name, so both rollover
+     * certificates are self-issued and do not count against the old root's path length constraint.
+     */
+    private final class RootGeneration {
+        final int number;
+        final X509Certificate cert;
+        final X509Certificate cross;
+        final X509Certificate link;
+        final byte[] keyId;
+
+        RootGeneration(int number, X509Certificate cert, X509Certificate cross, X509Certificate link) {
+            this.number = number;
+            this.cert = cert;
+            this.cross = cross;
+            this.link = link;
+            this.keyId = CertificateTemplates.keyIdentifier(SubjectPublicKeyInfo.getInstance(
+                    cert.getPublicKey().getEncoded()));
+        }
+
+        String keyAlias() {
+            return rootAlias(number);
+        }
+
+        Path crlFile() {
+            return dir.resolve(number == 1 ? "root-crl.pem" : "root-crl-" + number + ".pem");
+        }
+    }
+
+    static String rootAlias(int number) {
+        return number == 1 ? ROOT : ROOT + "-" + number;
+    }
+
+    static Path rootCertFile(Path dir, int number) {
+        return dir.resolve(number == 1 ? "root.pem" : "root-" + number + ".pem");
+    }
+
+    /**
      * One issuing CA generation: its certificate, its key (unlocked on first use), its CRL and per-thread signers.
      * Generation 1 lives in {@code issuing.pem}, {@code issuing-key.pem}, {@code crl.pem}; generation n in
      * {@code issuing-n.pem}, {@code issuing-n-key.pem}, {@code crl-n.pem}.
@@ -98,6 +141,7 @@ public final class SiteCa implements CertificateAuthority, AutoCloseable {
     private final class Generation {
         final int number;
         final X509Certificate cert;
+        final RootGeneration rootGeneration;
         final X500Name name;
         final byte[] keyId;
         final byte[] crlDp;
@@ -108,10 +152,11 @@ public final class SiteCa implements CertificateAuthority, AutoCloseable {
         volatile Instant lastIssuedExpiry;
         X509CRL cachedCrl;
 
-        Generation(int number, X509Certificate cert) throws PkiException {
+        Generation(int number, X509Certificate cert, RootGeneration rootGeneration) throws PkiException {
             this.number = number;
             this.cert = cert;
-            this.chain = List.of(cert, root);
+            this.rootGeneration = rootGeneration;
+            this.chain = List.of(cert, rootGeneration.cert);
             try {
                 X509CertificateHolder holder = new X509CertificateHolder(cert.getEncoded());
                 this.name = holder.getSubject();
@@ -167,20 +212,27 @@ public final class SiteCa implements CertificateAuthority, AutoCloseable {
         return dir.resolve(number == 1 ? "issuing.pem" : "issuing-" + number + ".pem");
     }
 
-    private SiteCa(Path dir, CaConfig config, CaSecrets secrets, Clock clock, X509Certificate root,
-                   JournalCertificateRegistry registry) throws PkiException {
+    private SiteCa(Path dir, CaConfig config, CaSecrets secrets, Clock clock, JournalCertificateRegistry registry)
+            throws PkiException {
         this.dir = dir;
         this.config = config;
         this.secrets = secrets;
         this.clock = clock;
-        this.root = root;
         this.registry = registry;
         int currentNumber = config.currentGeneration();
         try {
+            for (int n = 1; n <= config.currentRootGeneration(); n++) {
+                X509Certificate cert = readCertificate(rootCertFile(dir, n));
+                rootGenerations.put(n, new RootGeneration(n, cert,
+                        n == 1 ? null : readCertificate(dir.resolve("cross-" + n + ".pem")),
+                        n == 1 ? null : readCertificate(dir.resolve("link-" + n + ".pem"))));
+            }
+            this.currentRoot = rootGenerations.get(config.currentRootGeneration());
             for (int n = 1; n <= currentNumber; n++) {
                 Path f = issuingCertFile(dir, n);
                 if (Files.exists(f)) {
-                    generations.put(n, new Generation(n, PemCodec.parseCertificates(Files.readString(f)).get(0)));
+                    X509Certificate cert = PemCodec.parseCertificates(Files.readString(f)).get(0);
+                    generations.put(n, new Generation(n, cert, rootGenerationOf(cert)));
                 }
             }
         } catch (IOException | CertificateException e) {
@@ -198,6 +250,25 @@ public final class SiteCa implements CertificateAuthority, AutoCloseable {
                 }
             }
         }
+    }
+
+    private static X509Certificate readCertificate(Path file) throws IOException, CertificateException {
+        return PemCodec.parseCertificates(Files.readString(file)).get(0);
+    }
+
+    /** The root generation whose key signed this CA certificate. */
+    private RootGeneration rootGenerationOf(X509Certificate caCert) throws PkiException {
+        for (RootGeneration r : rootGenerations.values()) {
+            if (r.cert.getSubjectX500Principal().equals(caCert.getIssuerX500Principal())) {
+                try {
+                    caCert.verify(r.cert.getPublicKey());
+                    return r;
+                } catch (java.security.GeneralSecurityException e) {
+                    // another root generation of the same name
+                }
+            }
+        }
+        throw new PkiException(Reason.STORAGE, "no root of this CA signed " + caCert.getSubjectX500Principal());
     }
 
     /** Keeps a generation's latest issued expiry, which decides when it can be retired. */
@@ -305,7 +376,7 @@ public final class SiteCa implements CertificateAuthority, AutoCloseable {
             CaConfig config = new CaConfig(CaConfig.FORMAT_VERSION, options.kind(), options.trustDomain(),
                     options.keyType(), options.pkcs11Config() == null ? CaConfig.STORAGE_FILE : CaConfig.STORAGE_PKCS11,
                     options.pkcs11Config() == null ? null : options.pkcs11Config().toAbsolutePath().toString(),
-                    labels, options.crlUrl(), DEFAULT_CRL_VALIDITY_HOURS, now, 1);
+                    labels, options.crlUrl(), DEFAULT_CRL_VALIDITY_HOURS, now, 1, null, null);
             SecureFiles.writeAtomically(tmp.resolve("ca.json"), JSON.writeValueAsBytes(config), false);
             Files.move(tmp, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             SecureFiles.fsyncDirectory(dataDir);
@@ -337,10 +408,9 @@ public final class SiteCa implements CertificateAuthority, AutoCloseable {
             if (config.formatVersion() != CaConfig.FORMAT_VERSION) {
                 throw new PkiException(Reason.STORAGE, "unsupported CA format version " + config.formatVersion());
             }
-            X509Certificate root = PemCodec.parseCertificates(Files.readString(dir.resolve("root.pem"))).get(0);
-            return new SiteCa(dir, config, secrets, clock, root,
+            return new SiteCa(dir, config, secrets, clock,
                     JournalCertificateRegistry.open(dir.resolve("registry.log")));
-        } catch (IOException | CertificateException e) {
+        } catch (IOException e) {
             throw new PkiException(Reason.STORAGE, "cannot read the CA in " + dir + ": " + e.getMessage(), e);
         }
     }
@@ -674,52 +744,254 @@ public final class SiteCa implements CertificateAuthority, AutoCloseable {
                 throw new PkiException(Reason.KEY_UNAVAILABLE, "rotating the issuing CA needs the root key, which is "
                         + "kept offline; bring it back first");
             }
-            SigningKey rootKey = keyStore().load(ROOT, root);
-            int next = current.number + 1;
-            String alias = Generation.keyAlias(next);
+            RootGeneration rg = currentRoot;
+            SigningKey rootKey = keyStore().load(rg.keyAlias(), rg.cert);
+            Generation gen = newIssuingGeneration(rg, rootKey);
             try {
-                Files.deleteIfExists(dir.resolve(alias + "-key.pem"));
-            } catch (IOException e) {
-                throw new PkiException(Reason.STORAGE, "cannot clear a half-made generation " + next, e);
-            }
-            CaKeyStore keys = keyStore();
-            SigningKey key = keys.generate(alias, config.keyType());
-            Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
-            Instant end = now.plus(CaInitOptions.DEFAULT_ISSUING_TTL);
-            if (end.isAfter(root.getNotAfter().toInstant())) {
-                end = root.getNotAfter().toInstant();
-            }
-            SubjectPublicKeyInfo spki = SubjectPublicKeyInfo.getInstance(key.publicKey().getEncoded());
-            X500Name rootName = X500Name.getInstance(root.getSubjectX500Principal().getEncoded());
-            String prefix = config.kind() == CaKind.PUBLISHER ? "Siteward Publisher" : "Siteward";
-            X509Certificate cert;
-            try {
-                cert = sign(CertificateTemplates.ca(rootName, CertificateTemplates.keyIdentifier(
-                                SubjectPublicKeyInfo.getInstance(root.getPublicKey().getEncoded())),
-                        CertificateTemplates.commonName(prefix + " Issuing CA " + next, config.trustDomain()),
-                        randomSerial(), Date.from(now.minus(BACKDATE)), Date.from(end), spki, 0), rootKey);
-            } catch (org.bouncycastle.cert.CertIOException e) {
-                throw new PkiException(Reason.INTERNAL, "cannot build the new issuing CA certificate", e);
-            }
-            keys.store(alias, key, cert);
-            try {
-                SecureFiles.writeAtomically(issuingCertFile(dir, next), PemCodec.certificates(List.of(cert)), false);
-                registry.record(new RegistryEntry(cert.getSerialNumber(), null, "issuing-" + next, null,
-                        cert.getNotBefore().toInstant(), cert.getNotAfter().toInstant(), cert.getEncoded(), null,
-                        null));
-                Generation gen = new Generation(next, cert);
-                gen.key = key;
-                CaConfig updated = config.withGeneration(next);
-                generations.put(next, gen);
+                CaConfig updated = config.withGeneration(gen.number);
+                generations.put(gen.number, gen);
                 regenerateCrl(gen);
                 SecureFiles.writeAtomically(dir.resolve("ca.json"), JSON.writeValueAsBytes(updated), false);
                 config = updated;
                 current = gen;
-                return next;
-            } catch (IOException | CertificateException e) {
-                generations.remove(next);
+                return gen.number;
+            } catch (IOException e) {
+                generations.remove(gen.number);
                 throw new PkiException(Reason.STORAGE, "cannot rotate the issuing CA: " + e.getMessage(), e);
             }
+        }
+    }
+
+    /**
+     * Rolls the root over (RFC 4210 section 4.4): a new root key and self-signed root certificate with the same
+     * subject name, the cross certificate "NewWithOld" (the new root's name and key signed by the current root key,
+     * valid no longer than the current root), the link certificate "OldWithNew" (the current root's name and key
+     * signed by the new root key), the new root's CRL, and a new issuing CA under the new root, which issues from
+     * now on. The earlier roots and their issuing CAs stay trusted until their last certificate expires or
+     * {@link #retireRoots} ends the overlap. Everything is written before {@code ca.json} names the new
+     * generation, so a crash leaves the previous root current.
+     *
+     * @param offlineRootKey the current root key kept offline (encrypted PKCS#8, CA passphrase), or null to use
+     *                       the key in the data dir or token
+     * @param rootTtl        the new root's lifetime, or null for {@link CaInitOptions#DEFAULT_ROOT_TTL}
+     * @return the new root generation's number
+     */
+    public int rotateRoot(Path offlineRootKey, Duration rootTtl) throws PkiException {
+        Duration ttl = rootTtl == null ? CaInitOptions.DEFAULT_ROOT_TTL : rootTtl;
+        if (ttl.compareTo(Duration.ofDays(1)) < 0 || ttl.compareTo(Duration.ofDays(36500)) > 0) {
+            throw new PkiException(Reason.TTL_INVALID, "the root lifetime must be between 1d and 36500d");
+        }
+        synchronized (crlLock) {
+            RootGeneration old = currentRoot;
+            SigningKey oldKey = currentRootKey(offlineRootKey, "rolling the root over");
+            Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
+            if (!old.cert.getNotAfter().toInstant().isAfter(now.plus(BACKDATE))) {
+                throw new PkiException(Reason.KEY_UNAVAILABLE, "the current root expired at "
+                        + old.cert.getNotAfter().toInstant() + ": no cross certificate can chain a new root to it; "
+                        + "devices must enroll again under a new CA");
+            }
+            int n = old.number + 1;
+            String alias = rootAlias(n);
+            try {
+                Files.deleteIfExists(dir.resolve(alias + "-key.pem"));
+            } catch (IOException e) {
+                throw new PkiException(Reason.STORAGE, "cannot clear a half-made root " + n, e);
+            }
+            CaKeyStore keys = keyStore();
+            SigningKey newKey = keys.generate(alias, config.keyType());
+            X500Name name = X500Name.getInstance(old.cert.getSubjectX500Principal().getEncoded());
+            SubjectPublicKeyInfo newSpki = SubjectPublicKeyInfo.getInstance(newKey.publicKey().getEncoded());
+            SubjectPublicKeyInfo oldSpki = SubjectPublicKeyInfo.getInstance(old.cert.getPublicKey().getEncoded());
+            byte[] newKeyId = CertificateTemplates.keyIdentifier(newSpki);
+            Date start = Date.from(now.minus(BACKDATE));
+            Instant oldEnd = old.cert.getNotAfter().toInstant();
+            Instant newEnd = now.plus(ttl);
+            X509Certificate newRoot;
+            X509Certificate cross;
+            X509Certificate link;
+            try {
+                newRoot = sign(CertificateTemplates.ca(name, null, name, randomSerial(), start, Date.from(newEnd),
+                        newSpki, 1), newKey);
+                cross = sign(CertificateTemplates.ca(name, old.keyId, name, randomSerial(), start,
+                        Date.from(newEnd.isBefore(oldEnd) ? newEnd : oldEnd), newSpki, 1), oldKey);
+                link = sign(CertificateTemplates.ca(name, newKeyId, name, randomSerial(), start,
+                        Date.from(newEnd.isBefore(oldEnd) ? newEnd : oldEnd), oldSpki, 1), newKey);
+            } catch (org.bouncycastle.cert.CertIOException e) {
+                throw new PkiException(Reason.INTERNAL, "cannot build the new root certificates", e);
+            }
+            checkRollover(old.cert, newRoot, cross, link);
+            keys.store(alias, newKey, newRoot);
+            RootGeneration rg = new RootGeneration(n, newRoot, cross, link);
+            try {
+                SecureFiles.writeAtomically(rootCertFile(dir, n), PemCodec.certificates(List.of(newRoot)), false);
+                SecureFiles.writeAtomically(dir.resolve("cross-" + n + ".pem"), PemCodec.certificates(List.of(cross)),
+                        false);
+                SecureFiles.writeAtomically(dir.resolve("link-" + n + ".pem"), PemCodec.certificates(List.of(link)),
+                        false);
+                recordCa(newRoot, "root-" + n);
+                recordCa(cross, "cross-" + n);
+                recordCa(link, "link-" + n);
+                X509CRL crl = buildCrl(name, newKeyId, newKey, List.of(), now, ROOT_CRL_VALIDITY, BigInteger.ONE);
+                SecureFiles.writeAtomically(rg.crlFile(), PemCodec.crl(crl), false);
+            } catch (IOException e) {
+                throw new PkiException(Reason.STORAGE, "cannot write the new root: " + e.getMessage(), e);
+            }
+            Generation gen = newIssuingGeneration(rg, newKey);
+            try {
+                CaConfig updated = config.withRoot(n, gen.number);
+                rootGenerations.put(n, rg);
+                generations.put(gen.number, gen);
+                regenerateCrl(gen);
+                SecureFiles.writeAtomically(dir.resolve("ca.json"), JSON.writeValueAsBytes(updated), false);
+                config = updated;
+                currentRoot = rg;
+                current = gen;
+                return n;
+            } catch (IOException | PkiException e) {
+                rootGenerations.remove(n);
+                generations.remove(gen.number);
+                throw e instanceof PkiException p ? p
+                        : new PkiException(Reason.STORAGE, "cannot commit the new root: " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /**
+     * Checks the rollover certificates before anything is stored: the new root is self-signed, the cross
+     * certificate carries the new key under the old root's signature and within its validity, the link certificate
+     * carries the old key under the new root's signature; all are CA certificates with the old name.
+     */
+    static void checkRollover(X509Certificate oldRoot, X509Certificate newRoot, X509Certificate cross,
+                              X509Certificate link) throws PkiException {
+        try {
+            newRoot.verify(newRoot.getPublicKey());
+            cross.verify(oldRoot.getPublicKey());
+            link.verify(newRoot.getPublicKey());
+            boolean ok = cross.getPublicKey().equals(newRoot.getPublicKey())
+                    && link.getPublicKey().equals(oldRoot.getPublicKey())
+                    && cross.getBasicConstraints() >= 1 && link.getBasicConstraints() >= 1
+                    && newRoot.getBasicConstraints() >= 1
+                    && cross.getSubjectX500Principal().equals(oldRoot.getSubjectX500Principal())
+                    && newRoot.getSubjectX500Principal().equals(oldRoot.getSubjectX500Principal())
+                    && !cross.getNotAfter().after(oldRoot.getNotAfter())
+                    && !link.getNotAfter().after(oldRoot.getNotAfter());
+            if (!ok) {
+                throw new PkiException(Reason.PROFILE_VIOLATION, "the rollover certificates break their profile");
+            }
+        } catch (java.security.GeneralSecurityException e) {
+            throw new PkiException(Reason.PROFILE_VIOLATION, "a rollover certificate does not verify", e);
+        }
+    }
+
+    /** The current root's key: from an offline file when given, else from the data dir or token. */
+    private SigningKey currentRootKey(Path offlineRootKey, String what) throws PkiException {
+        RootGeneration rg = currentRoot;
+        if (offlineRootKey != null) {
+            if (!(keyStore() instanceof FileCaKeyStore files)) {
+                throw new PkiException(Reason.KEY_UNAVAILABLE, "this CA keeps its keys in a PKCS#11 token");
+            }
+            return files.loadFrom(offlineRootKey, rg.cert);
+        }
+        if (!rootKeyPresent()) {
+            throw new PkiException(Reason.KEY_UNAVAILABLE, what + " needs the root key, which is kept offline; "
+                    + "pass it with --root-key FILE");
+        }
+        return keyStore().load(rg.keyAlias(), rg.cert);
+    }
+
+    /**
+     * Ends a root rollover's overlap now: every earlier root is retired, with the issuing CAs under it. Their
+     * certificates are no longer accepted, served or listed in {@code /cacerts}. Refused while unexpired,
+     * unrevoked certificates under an earlier root remain, unless {@code force}.
+     *
+     * @return the number of unexpired certificates that were cut off (0 unless forced)
+     */
+    public int retireRoots(boolean force) throws PkiException {
+        synchronized (crlLock) {
+            int through = currentRoot.number - 1;
+            if (through < 1) {
+                throw new PkiException(Reason.NOT_FOUND, "there is no earlier root to retire (no root rollover yet)");
+            }
+            Instant now = clock.instant();
+            int remaining = 0;
+            Instant lastExpiry = null;
+            for (CertificateProfile profile : CertificateProfile.values()) {
+                for (RegistryEntry e : registry.findByProfile(profile)) {
+                    Generation g = generationOrNull(e);
+                    if (g != null && g.rootGeneration.number <= through && !e.revoked()
+                            && e.notAfter().isAfter(now)) {
+                        remaining++;
+                        lastExpiry = lastExpiry == null || e.notAfter().isAfter(lastExpiry) ? e.notAfter() : lastExpiry;
+                    }
+                }
+            }
+            if (remaining > 0 && !force) {
+                throw new PkiException(Reason.ROOT_IN_USE, remaining + " unexpired certificate(s) under an earlier "
+                        + "root remain (the last expires " + lastExpiry + "); their holders lose access when it is "
+                        + "retired: wait for them to renew, or pass --force");
+            }
+            CaConfig updated = config.withRootsRetiredThrough(through);
+            try {
+                SecureFiles.writeAtomically(dir.resolve("ca.json"), JSON.writeValueAsBytes(updated), false);
+            } catch (IOException e) {
+                throw new PkiException(Reason.STORAGE, "cannot retire the root: " + e.getMessage(), e);
+            }
+            config = updated;
+            return remaining;
+        }
+    }
+
+    /**
+     * Makes the next issuing generation under a root: key, certificate ("Siteward Issuing CA n+1", at most as long
+     * as the root), certificate file and registry entry. Nothing is current until the caller rewrites ca.json.
+     */
+    private Generation newIssuingGeneration(RootGeneration rg, SigningKey rootKey) throws PkiException {
+        int next = current.number + 1;
+        String alias = Generation.keyAlias(next);
+        try {
+            Files.deleteIfExists(dir.resolve(alias + "-key.pem"));
+        } catch (IOException e) {
+            throw new PkiException(Reason.STORAGE, "cannot clear a half-made generation " + next, e);
+        }
+        CaKeyStore keys = keyStore();
+        SigningKey key = keys.generate(alias, config.keyType());
+        Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
+        Instant end = now.plus(CaInitOptions.DEFAULT_ISSUING_TTL);
+        if (end.isAfter(rg.cert.getNotAfter().toInstant())) {
+            end = rg.cert.getNotAfter().toInstant();
+        }
+        SubjectPublicKeyInfo spki = SubjectPublicKeyInfo.getInstance(key.publicKey().getEncoded());
+        X500Name rootName = X500Name.getInstance(rg.cert.getSubjectX500Principal().getEncoded());
+        X509Certificate cert;
+        try {
+            cert = sign(CertificateTemplates.ca(rootName, rg.keyId,
+                    CertificateTemplates.commonName(namePrefix() + " Issuing CA " + next, config.trustDomain()),
+                    randomSerial(), Date.from(now.minus(BACKDATE)), Date.from(end), spki, 0), rootKey);
+        } catch (org.bouncycastle.cert.CertIOException e) {
+            throw new PkiException(Reason.INTERNAL, "cannot build the new issuing CA certificate", e);
+        }
+        keys.store(alias, key, cert);
+        try {
+            SecureFiles.writeAtomically(issuingCertFile(dir, next), PemCodec.certificates(List.of(cert)), false);
+            recordCa(cert, "issuing-" + next);
+        } catch (IOException e) {
+            throw new PkiException(Reason.STORAGE, "cannot write the new issuing CA: " + e.getMessage(), e);
+        }
+        Generation gen = new Generation(next, cert, rg);
+        gen.key = key;
+        return gen;
+    }
+
+    private String namePrefix() {
+        return config.kind() == CaKind.PUBLISHER ? "Siteward Publisher" : "Siteward";
+    }
+
+    private void recordCa(X509Certificate cert, String name) throws PkiException {
+        try {
+            registry.record(new RegistryEntry(cert.getSerialNumber(), null, name, null,
+                    cert.getNotBefore().toInstant(), cert.getNotAfter().toInstant(), cert.getEncoded(), null, null));
+        } catch (CertificateException e) {
+            throw new PkiException(Reason.INTERNAL, "cannot encode a CA certificate", e);
         }
     }
 
@@ -747,10 +1019,12 @@ public final class SiteCa implements CertificateAuthority, AutoCloseable {
      * @param lastIssued   the latest notAfter of the certificates it issued, or null when it issued none
      * @param trustedUntil when it stops being trusted: its own notAfter for the current generation; for an earlier
      *                     one the expiry of the last certificate it issued (at most its own notAfter)
-     * @param retired      true once an earlier generation is past {@code trustedUntil}: no longer trusted
+     * @param retired      true once an earlier generation is past {@code trustedUntil}, or its root was retired: no
+     *                     longer trusted
+     * @param root         the number of the root generation that signed it
      */
     public record IssuingGeneration(int number, X509Certificate certificate, boolean current, Instant lastIssued,
-                                    Instant trustedUntil, boolean retired) {
+                                    Instant trustedUntil, boolean retired, int root) {
         /** True while client certificates it issued are accepted. */
         public boolean trusted() {
             return !retired;
@@ -763,20 +1037,157 @@ public final class SiteCa implements CertificateAuthority, AutoCloseable {
     }
 
     private List<IssuingGeneration> generations(Instant now) {
+        List<IssuingGeneration> basic = issuingStates(now);
+        Map<Integer, RootState> roots = new java.util.HashMap<>();
+        for (RootState r : rootStates(now, basic)) {
+            roots.put(r.number(), r);
+        }
+        List<IssuingGeneration> out = new ArrayList<>();
+        for (IssuingGeneration g : basic) {
+            // a retired root takes every issuing generation under it along
+            boolean rootRetired = roots.get(g.root()).retired();
+            out.add(rootRetired && !g.retired() ? new IssuingGeneration(g.number(), g.certificate(), g.current(),
+                    g.lastIssued(), g.trustedUntil(), true, g.root()) : g);
+        }
+        return out;
+    }
+
+    /** The issuing generations' retirement by their own leaves alone, newest first. */
+    private List<IssuingGeneration> issuingStates(Instant now) {
         Generation cur = current;
         List<IssuingGeneration> out = new ArrayList<>();
         generations.values().stream().sorted((x, y) -> Integer.compare(y.number, x.number)).forEach(g -> {
             Instant own = g.cert.getNotAfter().toInstant();
             Instant last = g.lastIssuedExpiry;
             if (g == cur) {
-                out.add(new IssuingGeneration(g.number, g.cert, true, last, own, false));
+                out.add(new IssuingGeneration(g.number, g.cert, true, last, own, false, g.rootGeneration.number));
                 return;
             }
             // An earlier generation is trusted until the last certificate it issued expires (never past its own
             // validity); one that issued nothing is retired as soon as it is no longer current.
             Instant until = last == null ? g.cert.getNotBefore().toInstant() : last.isAfter(own) ? own : last;
-            out.add(new IssuingGeneration(g.number, g.cert, false, last, until, !now.isBefore(until)));
+            out.add(new IssuingGeneration(g.number, g.cert, false, last, until, !now.isBefore(until),
+                    g.rootGeneration.number));
         });
+        return out;
+    }
+
+    /**
+     * One root generation and where it stands.
+     *
+     * @param number            its generation number (1 for the root made by {@code ca init})
+     * @param certificate       the self-signed root certificate
+     * @param crossCertificate  this root's name and key signed by the previous root ("NewWithOld"), null for root 1
+     * @param linkCertificate   the previous root's name and key signed by this root ("OldWithNew"), null for root 1
+     * @param current           true for the root that signs new issuing CAs
+     * @param trustedUntil      the current root: its notAfter; an earlier one: when the last certificate issued
+     *                          under it expires (at most its own notAfter)
+     * @param retired           true once an earlier root is past {@code trustedUntil} or an operator retired it
+     */
+    public record RootState(int number, X509Certificate certificate, X509Certificate crossCertificate,
+                            X509Certificate linkCertificate, boolean current, Instant trustedUntil, boolean retired) {
+        /** True while it is served and certificates under it are accepted. */
+        public boolean trusted() {
+            return !retired;
+        }
+    }
+
+    /** Every root generation, newest first, with its retirement state at the clock's time. */
+    public List<RootState> rootGenerations() {
+        Instant now = clock.instant();
+        return rootStates(now, issuingStates(now));
+    }
+
+    private List<RootState> rootStates(Instant now, List<IssuingGeneration> issuing) {
+        RootGeneration cur = currentRoot;
+        int retiredThrough = config.retiredRootsThrough();
+        List<RootState> out = new ArrayList<>();
+        rootGenerations.values().stream().sorted((x, y) -> Integer.compare(y.number, x.number)).forEach(r -> {
+            Instant own = r.cert.getNotAfter().toInstant();
+            if (r == cur) {
+                out.add(new RootState(r.number, r.cert, r.cross, r.link, true, own, false));
+                return;
+            }
+            // an earlier root stays until the last certificate of its issuing generations expires
+            Instant until = r.cert.getNotBefore().toInstant();
+            for (IssuingGeneration g : issuing) {
+                if (g.root() == r.number && g.trustedUntil().isAfter(until)) {
+                    until = g.trustedUntil();
+                }
+            }
+            if (until.isAfter(own)) {
+                until = own;
+            }
+            boolean retired = r.number <= retiredThrough || !now.isBefore(until);
+            out.add(new RootState(r.number, r.cert, r.cross, r.link, false, until, retired));
+        });
+        return out;
+    }
+
+    /** The roots still trusted, the current one first: what devices may have pinned during a rollover. */
+    public List<X509Certificate> trustedRoots() {
+        List<X509Certificate> out = new ArrayList<>();
+        for (RootState r : rootGenerations()) {
+            if (r.trusted()) {
+                out.add(r.certificate());
+            }
+        }
+        return out;
+    }
+
+    /** The current root generation's number. */
+    public int rootGeneration() {
+        return currentRoot.number;
+    }
+
+    /**
+     * The rollover certificates still needed, newest first: for each root n after the first, its cross certificate
+     * (n signed by n-1) and its link certificate (n-1 signed by n), as long as some root older than n is still
+     * trusted. A root in between that is no longer trusted itself still bridges: a device pinned to root 1 reaches
+     * root 3 by cross certificates 3 and 2.
+     */
+    public List<X509Certificate> rolloverCertificates() {
+        List<RootState> roots = rootGenerations();
+        List<X509Certificate> out = new ArrayList<>();
+        for (int i = 0; i < roots.size(); i++) {
+            RootState r = roots.get(i);
+            boolean olderTrusted = false;
+            for (int j = i + 1; j < roots.size(); j++) {
+                olderTrusted |= roots.get(j).trusted();
+            }
+            if (r.crossCertificate() != null && olderTrusted) {
+                out.add(r.crossCertificate());
+                out.add(r.linkCertificate());
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The chain to present with a certificate this CA issued, leaf first: the leaf, its issuing CA, then the
+     * rollover certificates that let a relying party that pinned any trusted root build a path to it (RFC 4158
+     * path building; RFC 7030 section 4.1.3 serves the same certificates). The roots themselves are not included.
+     */
+    public List<X509Certificate> servedChain(X509Certificate leaf) {
+        List<X509Certificate> out = new ArrayList<>();
+        out.add(leaf);
+        X509Certificate issuer = issuerOf(leaf);
+        if (issuer != null) {
+            out.add(issuer);
+        }
+        out.addAll(rolloverCertificates());
+        return out;
+    }
+
+    /**
+     * What EST {@code /cacerts} answers (RFC 7030 section 4.1.3): the current issuing CA, every trusted root, and
+     * during a root rollover the NewWithOld and OldWithNew certificates.
+     */
+    public List<X509Certificate> caCertificates() {
+        List<X509Certificate> out = new ArrayList<>();
+        out.add(current.cert);
+        out.addAll(trustedRoots());
+        out.addAll(rolloverCertificates());
         return out;
     }
 
@@ -825,25 +1236,48 @@ public final class SiteCa implements CertificateAuthority, AutoCloseable {
      * CA passphrase), or — when that is null — re-signed only when due and the root key is in the data dir or token.
      */
     public X509CRL rootCrl(Path offlineRootKey) throws PkiException {
+        return rootCrl(currentRoot, offlineRootKey);
+    }
+
+    /**
+     * The CRL of each trusted root and of each root that still bridges to an older trusted one (its rollover
+     * certificates are served), the current root's first; each is re-signed first when due and its key is here.
+     */
+    public List<X509CRL> rootCrls() throws PkiException {
+        List<RootState> roots = rootGenerations();
+        List<X509CRL> out = new ArrayList<>();
+        for (int i = 0; i < roots.size(); i++) {
+            boolean olderTrusted = false;
+            for (int j = i + 1; j < roots.size(); j++) {
+                olderTrusted |= roots.get(j).trusted();
+            }
+            if (roots.get(i).trusted() || olderTrusted) {
+                out.add(rootCrl(rootGenerations.get(roots.get(i).number()), null));
+            }
+        }
+        return out;
+    }
+
+    private X509CRL rootCrl(RootGeneration rg, Path offlineRootKey) throws PkiException {
+        X509Certificate root = rg.cert;
         synchronized (crlLock) {
             X509CRL current;
             try {
-                current = PemCodec.parseCrl(Files.readString(dir.resolve("root-crl.pem")));
+                current = PemCodec.parseCrl(Files.readString(rg.crlFile()));
             } catch (IOException | CRLException e) {
                 throw new PkiException(Reason.STORAGE, "cannot read the root CRL", e);
             }
             Instant now = clock.instant().truncatedTo(ChronoUnit.SECONDS);
-            if (offlineRootKey == null && (!crlDue(current, now) || !rootKeyPresent())) {
+            boolean keyHere = CaConfig.STORAGE_PKCS11.equals(config.keyStorage())
+                    || Files.exists(dir.resolve(rg.keyAlias() + "-key.pem"));
+            if (offlineRootKey == null && (!crlDue(current, now) || !keyHere)) {
                 return current;
             }
             SigningKey rootKey;
             if (offlineRootKey != null) {
-                if (!(keyStore() instanceof FileCaKeyStore files)) {
-                    throw new PkiException(Reason.KEY_UNAVAILABLE, "this CA keeps its keys in a PKCS#11 token");
-                }
-                rootKey = files.loadFrom(offlineRootKey, root);
+                rootKey = currentRootKey(offlineRootKey, "signing the root CRL");
             } else {
-                rootKey = keyStore().load(ROOT, root);
+                rootKey = keyStore().load(rg.keyAlias(), root);
             }
             try {
                 X509v2CRLBuilder b = new X509v2CRLBuilder(X500Name.getInstance(
@@ -855,7 +1289,7 @@ public final class SiteCa implements CertificateAuthority, AutoCloseable {
                                 root.getPublicKey().getEncoded()))));
                 b.addExtension(Extension.cRLNumber, false, new CRLNumber(crlNumber(current).add(BigInteger.ONE)));
                 X509CRL renewed = Certificates.parseCrl(b.build(contentSigner(rootKey)).getEncoded());
-                SecureFiles.writeAtomically(dir.resolve("root-crl.pem"), PemCodec.crl(renewed), false);
+                SecureFiles.writeAtomically(rg.crlFile(), PemCodec.crl(renewed), false);
                 return renewed;
             } catch (IOException | CRLException e) {
                 throw new PkiException(Reason.STORAGE, "cannot renew the root CRL", e);
@@ -868,7 +1302,7 @@ public final class SiteCa implements CertificateAuthority, AutoCloseable {
         if (CaConfig.STORAGE_PKCS11.equals(config.keyStorage())) {
             return true;
         }
-        return Files.exists(dir.resolve(ROOT + "-key.pem"));
+        return Files.exists(dir.resolve(currentRoot.keyAlias() + "-key.pem"));
     }
 
     public Optional<Path> generatedPassphraseFile() {
@@ -897,7 +1331,7 @@ public final class SiteCa implements CertificateAuthority, AutoCloseable {
 
     @Override
     public X509Certificate root() {
-        return root;
+        return currentRoot.cert;
     }
 
     /** The current issuing CA certificate. */

@@ -78,16 +78,27 @@ public final class ChainValidator {
                 path.remove(path.size() - 1);
             }
         }
-        PKIXParameters params;
+        if (path.size() > 2) {
+            // a longer chain may carry rollover certificates for several roots: take the shortest route the
+            // supplied certificates offer to one of our anchors (RFC 4158), not whatever the order happens to allow
+            List<X509Certificate> built = CertificatePaths.toAnchor(path, anchorCertificates());
+            if (built != null) {
+                path = new ArrayList<>(built);
+            }
+        }
         try {
-            CertificateFactory cf = CertificateFactory.getInstance("X.509");
-            CertPath certPath = cf.generateCertPath(path);
-            params = new PKIXParameters(anchors);
-            params.setRevocationEnabled(false);
-            params.setDate(Date.from(now));
-            var result = (java.security.cert.PKIXCertPathValidatorResult)
-                    CertPathValidator.getInstance("PKIX").validate(certPath, params);
-            anchor = result.getTrustAnchor().getTrustedCert();
+            try {
+                anchor = pkix(path, now);
+            } catch (CertPathValidatorException e) {
+                // the chain as given may carry rollover certificates for another root, or be out of order:
+                // build the path to one of our anchors from what was supplied (RFC 4158) and validate that
+                List<X509Certificate> built = CertificatePaths.toAnchor(chain, anchorCertificates());
+                if (built == null || built.equals(path)) {
+                    throw e;
+                }
+                path = built;
+                anchor = pkix(path, now);
+            }
         } catch (CertPathValidatorException e) {
             throw classify(e);
         } catch (GeneralSecurityException e) {
@@ -100,6 +111,25 @@ public final class ChainValidator {
             checkRevocation(full.get(i), full.get(i + 1), now);
         }
         return full;
+    }
+
+    private X509Certificate pkix(List<X509Certificate> path, Instant now) throws GeneralSecurityException {
+        CertificateFactory cf = CertificateFactory.getInstance("X.509");
+        CertPath certPath = cf.generateCertPath(path);
+        PKIXParameters params = new PKIXParameters(anchors);
+        params.setRevocationEnabled(false);
+        params.setDate(Date.from(now));
+        var result = (java.security.cert.PKIXCertPathValidatorResult)
+                CertPathValidator.getInstance("PKIX").validate(certPath, params);
+        return result.getTrustAnchor().getTrustedCert();
+    }
+
+    private List<X509Certificate> anchorCertificates() {
+        List<X509Certificate> out = new ArrayList<>();
+        for (TrustAnchor a : anchors) {
+            out.add(a.getTrustedCert());
+        }
+        return out;
     }
 
     private static CertificateValidationException classify(CertPathValidatorException e) {
@@ -155,24 +185,26 @@ public final class ChainValidator {
         }
     }
 
+    /**
+     * A current CRL signed by this issuer's key. Several CRLs may carry the issuer's name (root generations share
+     * it across a rollover); the one the issuer's key verifies is used.
+     */
     private X509CRL usableCrl(X509Certificate issuer, Instant now) {
-        Optional<X509CRL> held = crls.crlFor(issuer.getSubjectX500Principal());
-        if (held.isEmpty()) {
-            return null;
+        for (X509CRL crl : crls.crlsFor(issuer.getSubjectX500Principal())) {
+            if (!crl.getIssuerX500Principal().equals(issuer.getSubjectX500Principal())) {
+                continue;
+            }
+            try {
+                crl.verify(issuer.getPublicKey());
+            } catch (GeneralSecurityException e) {
+                continue;
+            }
+            if (crl.getNextUpdate() == null || !crl.getNextUpdate().toInstant().isAfter(now)
+                    || crl.getThisUpdate().toInstant().isAfter(now.plusSeconds(300))) {
+                continue;
+            }
+            return crl;
         }
-        X509CRL crl = held.get();
-        if (!crl.getIssuerX500Principal().equals(issuer.getSubjectX500Principal())) {
-            return null;
-        }
-        try {
-            crl.verify(issuer.getPublicKey());
-        } catch (GeneralSecurityException e) {
-            return null;
-        }
-        if (crl.getNextUpdate() == null || !crl.getNextUpdate().toInstant().isAfter(now)
-                || crl.getThisUpdate().toInstant().isAfter(now.plusSeconds(300))) {
-            return null;
-        }
-        return crl;
+        return null;
     }
 }

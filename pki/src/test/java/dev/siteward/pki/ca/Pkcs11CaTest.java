@@ -144,6 +144,27 @@ class Pkcs11CaTest {
     }
 
     @Test
+    void aTokenCaRollsItsRootOverAndOpensslVerifiesLeavesFromBothSidesWithTheOldRoot() throws Exception {
+        Path rolled = tmp.resolve("rollover");
+        ChildJvm.Result r = child("rotate-root", rolled.toString(), tmp.resolve("pkcs11.cfg").toString(), PIN,
+                csr.toString());
+        assertEquals(0, r.exitCode(), r.toString());
+        assertEquals("2", r.value("ROOT_GENERATION"), r.toString());
+        assertEquals("false", r.value("KEY_FILES"), "the new root key is generated in the token");
+        String oldRoot = rolled.resolve("old-root.pem").toString();
+        ChildJvm.Result after = exec("openssl", "verify", "-CAfile", oldRoot, "-untrusted",
+                rolled.resolve("cross.pem").toString(), "-untrusted", rolled.resolve("issuing.pem").toString(),
+                rolled.resolve("after.pem").toString());
+        assertEquals(0, after.exitCode(), after.toString());
+        ChildJvm.Result direct = exec("openssl", "verify", "-CAfile", rolled.resolve("new-root.pem").toString(),
+                "-untrusted", rolled.resolve("issuing.pem").toString(), rolled.resolve("after.pem").toString());
+        assertEquals(0, direct.exitCode(), direct.toString());
+        ChildJvm.Result before = exec("openssl", "verify", "-CAfile", oldRoot, "-untrusted",
+                rolled.resolve("old-issuing.pem").toString(), rolled.resolve("before.pem").toString());
+        assertEquals(0, before.exitCode(), before.toString());
+    }
+
+    @Test
     void wrongPinIsRefusedAsALoginFailure() {
         ChildJvm.Result login = child("login", dataDir.toString(), "not-the-pin");
         assertEquals(0, login.exitCode(), login.toString());

@@ -75,6 +75,28 @@ public final class SoftHsmCaMain {
                     System.out.println("REASON " + e.code());
                 }
             }
+            case "rotate-root" -> {
+                // a second CA in the same token (its own labels): init, one leaf, root rollover, one leaf
+                Path dataDir = Path.of(args[1]);
+                CaInitOptions d = CaInitOptions.defaults(CaKind.SITE);
+                CaInitOptions options = new CaInitOptions(CaKind.SITE, d.trustDomain(), KeyType.P256,
+                        Path.of(args[2]), null, null, d.rootTtl(), d.issuingTtl());
+                try (SiteCa ca = SiteCa.initialize(dataDir, options, new CaSecrets(null, args[3].toCharArray()),
+                        clock)) {
+                    Files.writeString(dataDir.resolve("old-root.pem"), PemCodec.certificates(List.of(ca.root())));
+                    Files.writeString(dataDir.resolve("old-issuing.pem"),
+                            PemCodec.certificates(List.of(ca.issuingCertificate())));
+                    issue(ca, Path.of(args[4]), dataDir.resolve("before.pem"), "hsm-before");
+                    System.out.println("ROOT_GENERATION " + ca.rotateRoot(null, null));
+                    Files.writeString(dataDir.resolve("new-root.pem"), PemCodec.certificates(List.of(ca.root())));
+                    Files.writeString(dataDir.resolve("cross.pem"),
+                            PemCodec.certificates(List.of(ca.rootGenerations().get(0).crossCertificate())));
+                    Files.writeString(dataDir.resolve("issuing.pem"),
+                            PemCodec.certificates(List.of(ca.issuingCertificate())));
+                    issue(ca, Path.of(args[4]), dataDir.resolve("after.pem"), "hsm-after");
+                    System.out.println("KEY_FILES " + (Files.exists(ca.directory().resolve("root-2-key.pem"))));
+                }
+            }
             default -> throw new IllegalArgumentException("unknown step " + args[0]);
         }
         System.out.flush();
