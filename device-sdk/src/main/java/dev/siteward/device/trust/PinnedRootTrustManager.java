@@ -58,6 +58,44 @@ public final class PinnedRootTrustManager implements X509TrustManager {
         return new PinnedRootTrustManager(pin, knownRoots, clock, crls);
     }
 
+    /**
+     * Trust for the one request that learns the time on a device without a real-time clock: the chain must lead to
+     * the pinned root with valid signatures, names and key usages, but its validity period is not checked against
+     * the (unknown) time — the chain is validated at the latest {@code notBefore} in it, a moment at which every
+     * certificate of a well-formed chain is valid. No revocation check (CRLs need the time too). Use it for
+     * {@code /.well-known/siteward} only, and never send anything secret over it.
+     */
+    public static X509TrustManager ignoringValidityPeriod(RootFingerprint pin, Collection<X509Certificate> knownRoots) {
+        PinnedRootTrustManager pinned = new PinnedRootTrustManager(pin, knownRoots, Clock.systemUTC());
+        return new X509TrustManager() {
+            @Override
+            public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+                if (chain == null || chain.length == 0) {
+                    throw new UntrustedChainException("the server presented no certificate");
+                }
+                List<X509Certificate> candidates = new ArrayList<>(pinned.knownRoots);
+                candidates.addAll(Arrays.asList(chain));
+                PinnedRoot root = PinnedRoot.select(pin, candidates);
+                java.time.Instant at = root.certificate().getNotBefore().toInstant();
+                for (X509Certificate c : chain) {
+                    java.time.Instant nb = c.getNotBefore().toInstant();
+                    at = nb.isAfter(at) ? nb : at;
+                }
+                root.validate(Arrays.asList(chain), PinnedRoot.Purpose.SERVER_AUTH, at);
+            }
+
+            @Override
+            public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+                pinned.checkClientTrusted(chain, authType);
+            }
+
+            @Override
+            public X509Certificate[] getAcceptedIssuers() {
+                return pinned.getAcceptedIssuers();
+            }
+        };
+    }
+
     @Override
     public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
         if (chain == null || chain.length == 0) {
