@@ -49,6 +49,25 @@ public final class GatewayTimeClient {
         return new GatewayTimeClient(gateway, RootFingerprint.of(root), List.of(root), nanos);
     }
 
+    /**
+     * Before enrollment, when the device holds only the pin: takes the root from {@code /.well-known/est/cacerts}
+     * (over a provisional connection; only a self-signed certificate whose fingerprint is the pin is kept), so the
+     * time request can validate the gateway's chain to it.
+     */
+    public static GatewayTimeClient forPin(URI gateway, RootFingerprint pin, LongSupplier nanos)
+            throws DeviceException {
+        HttpClient provisional = GatewayHttp.client(null, new dev.siteward.device.trust.ProvisionalTrustManager());
+        List<X509Certificate> caCerts = GatewayHttp.certsOnly(GatewayHttp.send(provisional,
+                GatewayHttp.request(gateway, "/.well-known/est/cacerts").GET().build()));
+        try {
+            X509Certificate root = dev.siteward.device.trust.PinnedRoot.select(pin, caCerts).certificate();
+            return new GatewayTimeClient(gateway, pin, List.of(root), nanos);
+        } catch (dev.siteward.device.trust.UntrustedChainException e) {
+            throw new DeviceException(Reason.UNTRUSTED_GATEWAY, "refusing " + GatewayHttp.hostPort(gateway) + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
     /** Asks the gateway for its time once. */
     public GatewayTimeSample sample() throws DeviceException {
         HttpClient client = GatewayHttp.client(null, PinnedRootTrustManager.ignoringValidityPeriod(pin, knownRoots));

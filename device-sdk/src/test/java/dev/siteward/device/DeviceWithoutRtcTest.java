@@ -110,6 +110,14 @@ class DeviceWithoutRtcTest {
             ex.getResponseBody().write(body);
             ex.close();
         });
+        server.createContext("/.well-known/est/cacerts", ex -> {
+            byte[] body = dev.siteward.pki.est.EstCodec.base64(dev.siteward.pki.est.EstCodec.certsOnly(
+                    List.of(site.ca().issuingCertificate(), site.root()))).getBytes(StandardCharsets.US_ASCII);
+            ex.getResponseHeaders().set("Content-Type", dev.siteward.pki.est.EstCodec.CERTS_ONLY);
+            ex.sendResponseHeaders(200, body.length);
+            ex.getResponseBody().write(body);
+            ex.close();
+        });
         server.start();
         return server;
     }
@@ -267,7 +275,7 @@ class DeviceWithoutRtcTest {
     }
 
     @Test
-    void theTimeChannelStillRequiresThePinEvenWithoutARootHeld() throws Exception {
+    void beforeEnrollmentTheTimeChannelTakesTheRootFromCacertsOnlyThroughThePin() throws Exception {
         HttpsServer server = gateway(siteServer, true);
         try {
             DeviceClock clock = deviceClock(false);
@@ -276,6 +284,12 @@ class DeviceWithoutRtcTest {
                     List.of(), nanos::get);
             DeviceException e = assertThrows(DeviceException.class, () -> pinOnly.synchronize(clock));
             assertEquals(DeviceException.Reason.UNTRUSTED_GATEWAY, e.reason(), "a chain without the root is refused");
+            // so enrollment takes the root from /cacerts, kept only when its fingerprint is the pin
+            GatewayTimeClient.forPin(url(server), RootFingerprint.of(site.root()), nanos::get).synchronize(clock);
+            assertEquals(DeviceClock.Source.GATEWAY, clock.source());
+            DeviceException wrongPin = assertThrows(DeviceException.class, () -> GatewayTimeClient.forPin(
+                    url(server), RootFingerprint.of(impostor.root()), nanos::get));
+            assertEquals(DeviceException.Reason.UNTRUSTED_GATEWAY, wrongPin.reason());
         } finally {
             server.stop(0);
         }

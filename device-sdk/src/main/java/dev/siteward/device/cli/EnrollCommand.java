@@ -19,7 +19,6 @@ import java.nio.file.Path;
 import java.security.SecureRandom;
 import dev.siteward.device.GatewayTimeClient;
 import dev.siteward.device.time.DeviceClock;
-import java.util.List;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -66,7 +65,7 @@ final class EnrollCommand implements Callable<Integer> {
         DeviceClock clock = clockOptions.open(dir);
         if (clock.needsGatewayTime()) {
             // no trusted time yet: learn it from the gateway, trusting the root it presents only through the pin
-            new GatewayTimeClient(request.gateway(), request.pin(), List.of(), System::nanoTime).synchronize(clock);
+            GatewayTimeClient.forPin(request.gateway(), request.pin(), System::nanoTime).synchronize(clock);
         }
         DeviceKeyStore keys = pkcs11Config != null
                 ? new Pkcs11DeviceKeyStore(pkcs11Config, Pkcs11DeviceKeyStore.pin(options.pinFile))
