@@ -212,6 +212,26 @@ class DeviceWithoutRtcTest {
     }
 
     @Test
+    void certificateValidityToleratesTheSkewOnlyWithoutARealTimeClock() throws Exception {
+        HttpsServer server = gateway(siteServer, true);
+        try {
+            DeviceClock clock = deviceClock(false);
+            timeClient(server).synchronize(clock);
+            Instant notAfter = siteServer.chain().get(0).getNotAfter().toInstant();
+            nanos.addAndGet(Duration.between(clock.instant(), notAfter.plus(Duration.ofMinutes(2))).toNanos());
+            pinnedGet(server, clock);
+            DeviceException trusted = assertThrows(DeviceException.class,
+                    () -> pinnedGet(server, Clock.fixed(clock.instant(), ZoneOffset.UTC)));
+            assertEquals(DeviceException.Reason.UNTRUSTED_GATEWAY, trusted.reason(), "no tolerance on a real clock");
+            nanos.addAndGet(Duration.ofMinutes(4).toNanos());
+            DeviceException beyond = assertThrows(DeviceException.class, () -> pinnedGet(server, clock));
+            assertEquals(DeviceException.Reason.UNTRUSTED_GATEWAY, beyond.reason(), "6 min past expiry: beyond 5");
+        } finally {
+            server.stop(0);
+        }
+    }
+
+    @Test
     void aGatewayAnsweringClockTrustedFalseIsNotBelieved() throws Exception {
         HttpsServer server = gateway(siteServer, false);
         try {

@@ -194,6 +194,19 @@ public final class DeviceClock extends Clock {
         return skew;
     }
 
+    /**
+     * How far time checks (certificate validity, release metadata expiry) tolerate this clock being off: zero on a
+     * trusted real-time clock, the skew while the time is learnt or carried over from the record.
+     */
+    public Duration tolerance() {
+        return source() == Source.LOCAL ? Duration.ZERO : skew;
+    }
+
+    /** The {@link #tolerance()} of {@code clock} when it is a device clock, else zero. */
+    public static Duration toleranceOf(Clock clock) {
+        return clock instanceof DeviceClock d ? d.tolerance() : Duration.ZERO;
+    }
+
     /** The local clock's reading (which this clock may not be using). */
     public Instant localInstant() {
         return local.instant();

@@ -104,15 +104,43 @@ public final class PinnedRootTrustManager implements X509TrustManager {
         List<X509Certificate> candidates = new ArrayList<>(knownRoots);
         candidates.addAll(Arrays.asList(chain));
         PinnedRoot root = PinnedRoot.select(pin, candidates);
-        root.validate(Arrays.asList(chain), PinnedRoot.Purpose.SERVER_AUTH, clock.instant());
+        java.time.Instant at = validAt(root, Arrays.asList(chain));
         if (crls != null) {
             try {
-                new ChainValidator(List.of(root.certificate()), crls, clock).validate(Arrays.asList(chain),
+                Clock checkAt = at.equals(clock.instant()) ? clock : Clock.fixed(at, java.time.ZoneOffset.UTC);
+                new ChainValidator(List.of(root.certificate()), crls, checkAt).validate(Arrays.asList(chain),
                         ChainValidator.Purpose.SERVER_AUTH);
             } catch (CertificateValidationException e) {
                 throw new UntrustedChainException("the gateway's certificate chain fails its revocation check: "
                         + e.getMessage());
             }
+        }
+    }
+
+    /**
+     * Validates the chain at the clock's time; on a device without a real-time clock (a {@link
+     * dev.siteward.device.time.DeviceClock} with a tolerance), a chain that fails then but validates at the time
+     * moved by the tolerance either way is accepted. Returns the time it validated at.
+     */
+    private java.time.Instant validAt(PinnedRoot root, List<X509Certificate> chain) throws UntrustedChainException {
+        java.time.Instant now = clock.instant();
+        try {
+            root.validate(chain, PinnedRoot.Purpose.SERVER_AUTH, now);
+            return now;
+        } catch (UntrustedChainException e) {
+            java.time.Duration tolerance = dev.siteward.device.time.DeviceClock.toleranceOf(clock);
+            if (tolerance.isZero()) {
+                throw e;
+            }
+            for (java.time.Instant at : List.of(now.minus(tolerance), now.plus(tolerance))) {
+                try {
+                    root.validate(chain, PinnedRoot.Purpose.SERVER_AUTH, at);
+                    return at;
+                } catch (UntrustedChainException ignored) {
+                    // try the other side, then report the failure at the clock's time
+                }
+            }
+            throw e;
         }
     }
 

@@ -55,6 +55,17 @@ class DeviceClockTest {
     }
 
     @Test
+    void timeChecksTolerateTheSkewOnlyWhenTheTimeIsNotFromATrustedRealTimeClock() throws Exception {
+        DeviceClock learnt = open();
+        assertEquals(DeviceClock.DEFAULT_SKEW, learnt.tolerance());
+        learnt.learn(sample(GATEWAY, true, Duration.ZERO));
+        assertEquals(DeviceClock.DEFAULT_SKEW, DeviceClock.toleranceOf(learnt));
+        local.set(GATEWAY);
+        assertEquals(Duration.ZERO, open().tolerance());
+        assertEquals(Duration.ZERO, DeviceClock.toleranceOf(local));
+    }
+
+    @Test
     void aSlowAnswerBeyondTheSkewIsNotTaken() throws Exception {
         DeviceClock clock = open();
         DeviceException e = assertThrows(DeviceException.class,
