@@ -139,11 +139,6 @@ public final class DeviceClock extends Clock {
                 recorded);
     }
 
-    /** A trusted clock with no file: for code and tests that do not need device time handling. */
-    public static DeviceClock trusting(Clock local) {
-        return new DeviceClock(null, local, System::nanoTime, DEFAULT_SKEW, Instant.EPOCH, null, null);
-    }
-
     @Override
     public Instant instant() {
         synchronized (lock) {
@@ -271,7 +266,7 @@ public final class DeviceClock extends Clock {
      * Called after learning the gateway's time and at the end of each command, so a reboot starts from here.
      */
     public void record() throws DeviceException {
-        if (file == null || !Files.isDirectory(file.getParent())) {
+        if (!Files.isDirectory(file.getParent())) {
             return;
         }
         synchronized (lock) {
