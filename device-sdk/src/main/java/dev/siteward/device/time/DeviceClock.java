@@ -24,8 +24,8 @@ import java.util.jar.Manifest;
 
 /**
  * The time every SDK component reads. On a device whose real-time clock is trusted it is the local clock. On a device
- * without one — declared ({@code --no-rtc}) or detected (the local time is before the SDK's build time, or behind the
- * device's last recorded time by more than the skew) — it is the monotonic clock plus an offset: first from the last
+ * without one — declared ({@code --no-rtc}) or detected (the local time is before the SDK's build time or behind the
+ * device's last recorded time, by more than the skew) — it is the monotonic clock plus an offset: first from the last
  * recorded time (so a reboot starts from there, never from 1970), then from the gateway's time learnt with
  * {@link #learn(GatewayTimeSample)}.
  *
@@ -130,7 +130,7 @@ public final class DeviceClock extends Clock {
         String why = null;
         if (options.noRtc()) {
             why = "the device has no real-time clock (--no-rtc)";
-        } else if (now.isBefore(options.buildTime())) {
+        } else if (now.isBefore(options.buildTime().minus(options.skew()))) {
             why = "the local clock (" + now + ") is before this SDK was built (" + options.buildTime() + ")";
         } else if (recorded != null && now.isBefore(recorded.minus(options.skew()))) {
             why = "the local clock (" + now + ") is behind the device's recorded time (" + recorded + ")";
