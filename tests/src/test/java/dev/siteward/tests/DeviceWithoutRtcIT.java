@@ -59,6 +59,11 @@ class DeviceWithoutRtcIT {
             assertTrue(Duration.between(deviceTime, Instant.now()).abs().compareTo(Duration.ofMinutes(1)) < 0,
                     t.toString());
 
+            Result text = device("time", "--dir", dir.toString(), "--local-clock", YEARS_AGO);
+            assertEquals(0, text.exitCode(), text.both());
+            assertTrue(text.stdout().contains("local time:    2019-03-01") && text.stdout().contains("offset:")
+                    && text.stdout().contains("source gateway"), text.both());
+
             Result renewed = device("renew", "--dir", dir.toString(), "--local-clock", YEARS_AGO, "--no-rtc");
             assertEquals(0, renewed.exitCode(), renewed.both());
             assertTrue(renewed.stdout().contains("renewed device 'meter-1'"), renewed.both());
