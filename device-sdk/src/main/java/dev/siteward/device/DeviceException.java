@@ -29,6 +29,8 @@ public final class DeviceException extends Exception {
         UNTRUSTED_GATEWAY("device.untrusted_gateway", Kind.SECURITY),
         /** The gateway's answer was unreadable or did not match what was asked (wrong key, wrong identity). */
         PROTOCOL("device.protocol", Kind.SECURITY),
+        /** The gateway's time was not believed (its clock untrusted, too slow an answer, or behind the record). */
+        GATEWAY_TIME_UNTRUSTED("device.gateway_time_untrusted", Kind.SECURITY),
         /** The device directory or key store could not be read or written. */
         STORAGE("device.storage", Kind.LOCAL),
         /** The key could not be generated or used (PKCS#11 token, PIN, PKCS#12 file). */

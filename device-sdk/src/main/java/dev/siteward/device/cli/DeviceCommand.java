@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
 @Command(name = "siteward-device", mixinStandardHelpOptions = true, versionProvider = DeviceCommand.Version.class,
         description = "Siteward device identity: enroll with a site gateway, renew, show status.",
         subcommands = {EnrollCommand.class, RenewCommand.class, StatusCommand.class, ModelCommand.class,
-                HeartbeatCommand.class, SenseCommand.class})
+                HeartbeatCommand.class, SenseCommand.class, TimeCommand.class})
 public final class DeviceCommand implements Runnable {
 
     public static final int OK = 0;

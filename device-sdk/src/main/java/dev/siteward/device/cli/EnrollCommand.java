@@ -17,7 +17,8 @@ import dev.siteward.device.models.TrustDocument;
 import dev.siteward.device.store.DeviceDirectory;
 import java.nio.file.Path;
 import java.security.SecureRandom;
-import java.time.Clock;
+import dev.siteward.device.GatewayTimeClient;
+import dev.siteward.device.time.DeviceClock;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -51,20 +52,28 @@ final class EnrollCommand implements Callable<Integer> {
     @Mixin
     DirOptions options;
 
+    @Mixin
+    ClockOptions clockOptions;
+
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() throws DeviceException {
         EnrollmentRequest request = EnrollmentRequest.of(gateway, token, fingerprint);
-        Clock clock = Clock.systemUTC();
         DeviceDirectory dir = options.directory();
+        DeviceClock clock = clockOptions.open(dir);
+        if (clock.needsGatewayTime()) {
+            // no trusted time yet: learn it from the gateway, trusting the root it presents only through the pin
+            GatewayTimeClient.forPin(request.gateway(), request.pin(), System::nanoTime).synchronize(clock);
+        }
         DeviceKeyStore keys = pkcs11Config != null
                 ? new Pkcs11DeviceKeyStore(pkcs11Config, Pkcs11DeviceKeyStore.pin(options.pinFile))
                 : new Pkcs12DeviceKeyStore(dir.keysDir(), clock);
         RetryPolicy retry = new RetryPolicy(new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(10),
                 new SecureRandom()), 4, d -> Thread.sleep(d.toMillis()));
         DeviceIdentity id = new EnrollmentClient(clock, retry).enroll(request, dir, keys);
+        clock.record();
         spec.commandLine().getOut().println("enrolled device '" + id.deviceId() + "' (" + id.state().spiffeId()
                 + "), certificate expires " + id.expires() + "; identity in " + dir.path());
         // pin the site's model publisher trust now, over the new credential; best effort: model fetch pins it too

@@ -32,6 +32,9 @@ final class HeartbeatCommand implements Callable<Integer> {
     @Mixin
     DirOptions options;
 
+    @Mixin
+    ClockOptions clockOptions;
+
     @Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -59,7 +62,7 @@ final class HeartbeatCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws DeviceException {
-        Clock clock = Clock.systemUTC();
+        Clock clock = clockOptions.synced(options.directory());
         DeviceDirectory dir = options.directory();
         HealthReport report;
         try {

@@ -107,6 +107,9 @@ final class ModelCommand implements Runnable {
         DirOptions options;
 
         @Mixin
+        ClockOptions clockOptions;
+
+        @Mixin
         ModelOptions modelOptions;
 
         @Spec
@@ -114,7 +117,7 @@ final class ModelCommand implements Runnable {
 
         @Override
         public Integer call() throws DeviceException, ModelSecurityException {
-            FetchResult r = client(options, modelOptions, Clock.systemUTC()).fetch(name);
+            FetchResult r = client(options, modelOptions, clockOptions.synced(options.directory())).fetch(name);
             PrintWriter out = spec.commandLine().getOut();
             switch (r.outcome()) {
                 case INSTALLED, ROLLED_BACK, CURRENT -> {
@@ -144,6 +147,9 @@ final class ModelCommand implements Runnable {
         DirOptions options;
 
         @Mixin
+        ClockOptions clockOptions;
+
+        @Mixin
         ModelOptions modelOptions;
 
         @Option(names = "--json", description = "Print JSON.")
@@ -154,8 +160,8 @@ final class ModelCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            Clock clock = Clock.systemUTC();
             DeviceDirectory dir = options.directory();
+            Clock clock = clockOptions.open(dir);
             ModelStatus s = new ModelClient(dir.load(), dir, null, null, clock, RetryPolicy.once(),
                     modelOptions.offlineAllowance).status();
             PrintWriter out = spec.commandLine().getOut();

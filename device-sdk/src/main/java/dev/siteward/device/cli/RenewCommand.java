@@ -26,13 +26,16 @@ final class RenewCommand implements Callable<Integer> {
     @Mixin
     DirOptions options;
 
+    @Mixin
+    ClockOptions clockOptions;
+
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() throws DeviceException {
-        Clock clock = Clock.systemUTC();
         DeviceDirectory dir = options.directory();
+        Clock clock = clockOptions.synced(dir);
         DeviceIdentity current = DeviceIdentity.load(dir, options.pinFile, clock);
         RetryPolicy retry = new RetryPolicy(new Backoff(Duration.ofSeconds(1), Duration.ofSeconds(10),
                 new SecureRandom()), 4, d -> Thread.sleep(d.toMillis()));

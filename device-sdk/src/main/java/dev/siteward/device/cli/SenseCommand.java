@@ -34,6 +34,9 @@ final class SenseCommand implements Callable<Integer> {
     @Mixin
     DirOptions options;
 
+    @Mixin
+    ClockOptions clockOptions;
+
     @Option(names = "--mqtt-url", paramLabel = "URL", required = true,
             description = "Broker, e.g. mqtts://gateway.example:8883 (mqttUrl in /.well-known/siteward).")
     String url;
@@ -68,7 +71,7 @@ final class SenseCommand implements Callable<Integer> {
             spec.commandLine().getErr().println("siteward-device: --mqtt-url must be mqtts://HOST:PORT");
             return DeviceCommand.BAD_INPUT;
         }
-        Clock clock = Clock.systemUTC();
+        Clock clock = clockOptions.synced(options.directory());
         DeviceIdentity id = DeviceIdentity.load(options.directory(), options.pinFile, clock);
         PrintWriter out = spec.commandLine().getOut();
         ObjectMapper json = new ObjectMapper();

@@ -35,6 +35,9 @@ final class StatusCommand implements Callable<Integer> {
     @Mixin
     DirOptions options;
 
+    @Mixin
+    ClockOptions clockOptions;
+
     @Option(names = "--json", description = "Print JSON.")
     boolean json;
 
@@ -43,7 +46,7 @@ final class StatusCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Clock clock = Clock.systemUTC();
+        Clock clock = clockOptions.synced(options.directory());
         DeviceIdentity id = DeviceIdentity.load(options.directory(), options.pinFile, clock);
         DeviceState s = id.state();
         Instant now = clock.instant();

@@ -126,7 +126,8 @@ public final class ModelTrustState {
                     + " is not above the accepted version " + metadata.version() + " (a replayed document)");
         }
         Instant now = clock.instant();
-        if (!next.expires().isAfter(now)) {
+        // a device without a real-time clock tolerates its clock's skew (zero on a trusted clock)
+        if (!next.expires().plus(dev.siteward.device.time.DeviceClock.toleranceOf(clock)).isAfter(now)) {
             throw RefusalCode.METADATA_EXPIRED.refuse("release metadata version " + next.version() + " expired at "
                     + next.expires());
         }
@@ -189,7 +190,8 @@ public final class ModelTrustState {
         if (metadata == null) {
             throw new IllegalStateException("no release metadata accepted");
         }
-        if (!metadata.expires().isAfter(clock.instant())) {
+        if (!metadata.expires().plus(dev.siteward.device.time.DeviceClock.toleranceOf(clock))
+                .isAfter(clock.instant())) {
             throw RefusalCode.METADATA_EXPIRED.refuse("the release metadata expired at " + metadata.expires());
         }
         ReleaseMetadata.ModelRelease r = metadata.model(name).orElse(null);

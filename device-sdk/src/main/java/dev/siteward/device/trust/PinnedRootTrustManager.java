@@ -86,6 +86,44 @@ public final class PinnedRootTrustManager implements X509TrustManager {
         return new PinnedRootTrustManager(pin, knownRoots, clock, crls, alts);
     }
 
+    /**
+     * Trust for the one request that learns the time on a device without a real-time clock: the chain must lead to
+     * the pinned root with valid signatures, names and key usages, but its validity period is not checked against
+     * the (unknown) time — the chain is validated at the latest {@code notBefore} in it, a moment at which every
+     * certificate of a well-formed chain is valid. No revocation check (CRLs need the time too). Use it for
+     * {@code /.well-known/siteward} only, and never send anything secret over it.
+     */
+    public static X509TrustManager ignoringValidityPeriod(RootFingerprint pin, Collection<X509Certificate> knownRoots) {
+        PinnedRootTrustManager pinned = new PinnedRootTrustManager(pin, knownRoots, Clock.systemUTC());
+        return new X509TrustManager() {
+            @Override
+            public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+                if (chain == null || chain.length == 0) {
+                    throw new UntrustedChainException("the server presented no certificate");
+                }
+                List<X509Certificate> candidates = new ArrayList<>(pinned.knownRoots);
+                candidates.addAll(Arrays.asList(chain));
+                PinnedRoot root = PinnedRoot.select(pin, candidates);
+                java.time.Instant at = root.certificate().getNotBefore().toInstant();
+                for (X509Certificate c : chain) {
+                    java.time.Instant nb = c.getNotBefore().toInstant();
+                    at = nb.isAfter(at) ? nb : at;
+                }
+                root.validate(Arrays.asList(chain), PinnedRoot.Purpose.SERVER_AUTH, at);
+            }
+
+            @Override
+            public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+                pinned.checkClientTrusted(chain, authType);
+            }
+
+            @Override
+            public X509Certificate[] getAcceptedIssuers() {
+                return pinned.getAcceptedIssuers();
+            }
+        };
+    }
+
     @Override
     public void checkServerTrusted(X509Certificate[] chain, String authType) throws CertificateException {
         if (chain == null || chain.length == 0) {
@@ -110,15 +148,43 @@ public final class PinnedRootTrustManager implements X509TrustManager {
         List<X509Certificate> candidates = new ArrayList<>(knownRoots);
         candidates.addAll(Arrays.asList(chain));
         PinnedRoot root = PinnedRoot.select(pin, candidates);
-        root.validate(Arrays.asList(chain), PinnedRoot.Purpose.SERVER_AUTH, clock.instant());
+        java.time.Instant at = validAt(root, Arrays.asList(chain));
         if (crls != null) {
             try {
-                new ChainValidator(List.of(root.certificate()), crls, clock).validate(Arrays.asList(chain),
+                Clock checkAt = at.equals(clock.instant()) ? clock : Clock.fixed(at, java.time.ZoneOffset.UTC);
+                new ChainValidator(List.of(root.certificate()), crls, checkAt).validate(Arrays.asList(chain),
                         ChainValidator.Purpose.SERVER_AUTH);
             } catch (CertificateValidationException e) {
                 throw new UntrustedChainException("the gateway's certificate chain fails its revocation check: "
                         + e.getMessage());
             }
+        }
+    }
+
+    /**
+     * Validates the chain at the clock's time; on a device without a real-time clock (a {@link
+     * dev.siteward.device.time.DeviceClock} with a tolerance), a chain that fails then but validates at the time
+     * moved by the tolerance either way is accepted. Returns the time it validated at.
+     */
+    private java.time.Instant validAt(PinnedRoot root, List<X509Certificate> chain) throws UntrustedChainException {
+        java.time.Instant now = clock.instant();
+        try {
+            root.validate(chain, PinnedRoot.Purpose.SERVER_AUTH, now);
+            return now;
+        } catch (UntrustedChainException e) {
+            java.time.Duration tolerance = dev.siteward.device.time.DeviceClock.toleranceOf(clock);
+            if (tolerance.isZero()) {
+                throw e;
+            }
+            for (java.time.Instant at : List.of(now.minus(tolerance), now.plus(tolerance))) {
+                try {
+                    root.validate(chain, PinnedRoot.Purpose.SERVER_AUTH, at);
+                    return at;
+                } catch (UntrustedChainException ignored) {
+                    // try the other side, then report the failure at the clock's time
+                }
+            }
+            throw e;
         }
     }
 

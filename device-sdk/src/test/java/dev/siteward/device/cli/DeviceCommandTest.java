@@ -76,6 +76,40 @@ class DeviceCommandTest {
     }
 
     @Test
+    void aClockSkewAboveOneHourIsBadInputNamingTheOption() {
+        Run r = run("status", "--clock-skew", "2h", "--dir", tmp.resolve("none").toString());
+        assertEquals(2, r.code(), r.err());
+        assertOneLineWithoutStackTrace(r);
+        assertTrue(r.err().contains("--clock-skew"), r.err());
+    }
+
+    @Test
+    void anUnreadableLocalClockTestHookIsBadInput() {
+        Run r = run("renew", "--local-clock", "yesterday", "--dir", tmp.resolve("none").toString());
+        assertEquals(2, r.code(), r.err());
+        assertOneLineWithoutStackTrace(r);
+        assertTrue(r.err().contains("--local-clock"), r.err());
+    }
+
+    @Test
+    void timeOfAnEmptyDirectoryIsBadInput() {
+        Run r = run("time", "--dir", tmp.resolve("none").toString());
+        assertEquals(2, r.code(), r.err());
+        assertOneLineWithoutStackTrace(r);
+        assertTrue(r.err().contains("device.not_enrolled"), r.err());
+    }
+
+    @Test
+    void enrollingWithoutARealTimeClockAsksTheGatewayForTheTimeFirst() {
+        Run r = run("enroll", "--no-rtc", "--gateway", "https://localhost:1", "--token", "t", "--ca-fingerprint",
+                "sha256:" + "0".repeat(64), "--dir", tmp.resolve("d").toString());
+        assertEquals(3, r.code(), r.err());
+        assertOneLineWithoutStackTrace(r);
+        assertTrue(r.err().contains("/.well-known/est/cacerts") || r.err().contains("unreachable"), r.err());
+        assertFalse(java.nio.file.Files.exists(tmp.resolve("d")), "nothing written");
+    }
+
+    @Test
     void noCommandIsAUsageError() {
         assertEquals(2, run().code());
     }
