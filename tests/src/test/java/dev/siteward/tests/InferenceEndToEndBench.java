@@ -68,6 +68,7 @@ public final class InferenceEndToEndBench {
     private static final Pattern SEQ = Pattern.compile("\"seq\"\\s*:\\s*(\\d+)");
     private static final Pattern CODE = Pattern.compile("\"code\"\\s*:\\s*\"([^\"]+)\"");
     private static final Pattern NMT_TOTAL = Pattern.compile("Total: reserved=(\\d+)KB, committed=(\\d+)KB");
+    private static final Pattern NMT_HEAP = Pattern.compile("Java Heap \\(reserved=(\\d+)KB, committed=(\\d+)KB");
 
     private InferenceEndToEndBench() {
     }
@@ -127,8 +128,8 @@ public final class InferenceEndToEndBench {
                     memorySteps.add(fleet.run(rate, secs));
                     samples.add(sample(pid, (System.nanoTime() - begin) / 60e9));
                     Sample s = samples.get(samples.size() - 1);
-                    System.out.printf(Locale.ROOT, "memory t=%.1f min rss=%d MiB nmt=%d MiB load %s%n", s.minutes,
-                            s.rssKb / 1024, s.nmtCommittedKb / 1024, load());
+                    System.out.printf(Locale.ROOT, "memory t=%.1f min rss=%d MiB nmt=%d MiB heap=%d MiB load %s%n",
+                            s.minutes, s.rssKb / 1024, s.nmtCommittedKb / 1024, s.heapCommittedKb / 1024, load());
                 }
                 long sent = memorySteps.stream().mapToLong(s -> s.sent).sum();
                 long lost = memorySteps.stream().mapToLong(s -> s.lost()).sum();
@@ -156,30 +157,34 @@ public final class InferenceEndToEndBench {
         table.add(String.format(Locale.ROOT, "| gateway RSS: after start / idle with %d sensors connected and the model "
                 + "loaded / max loaded | %d / %d / %d MiB | — | — | — |", SENSORS, rssStart / 1024, rssIdle / 1024,
                 rssMax / 1024));
-        Sample first = samples.get(0);
-        Sample last = samples.get(samples.size() - 1);
-        table.add(String.format(Locale.ROOT, "| RSS over %.1f min loaded: start / end / max, slope | %d / %d / %d MiB, "
-                + "%+.2f MiB/min | — | — | flat |", last.minutes, first.rssKb / 1024, last.rssKb / 1024, rssMax / 1024,
-                slope(samples, true)));
-        table.add(String.format(Locale.ROOT, "| NMT committed over %.1f min: start / end / max, slope | %d / %d / %d "
-                + "MiB, %+.2f MiB/min | — | — | flat |", last.minutes, first.nmtCommittedKb / 1024,
-                last.nmtCommittedKb / 1024, samples.stream().mapToLong(s -> s.nmtCommittedKb).max().orElse(0) / 1024,
-                slope(samples, false)));
+        table.add(row("RSS", samples, Sample::rssKb));
+        table.add(row("NMT committed, total", samples, Sample::nmtCommittedKb));
+        table.add(row("NMT committed, Java heap", samples, Sample::heapCommittedKb));
+        table.add(row("NMT committed without the Java heap (native)", samples, Sample::nonHeapKb));
 
         System.out.println("== Shared inference end to end: " + SENSORS + " sensors over MQTT 5 + mTLS, QoS 1");
         notes.forEach(n -> System.out.println("# " + n));
         System.out.println("relay search:     " + relayStep.history);
         System.out.println("inference search: " + inferStep.history);
         table.forEach(System.out::println);
-        System.out.println("memory samples (min, RSS MiB, NMT committed MiB):");
+        System.out.println("memory samples (min, RSS MiB, NMT committed MiB, of which Java heap MiB):");
         for (Sample s : samples) {
-            System.out.printf(Locale.ROOT, "  %.1f %d %d%n", s.minutes, s.rssKb / 1024, s.nmtCommittedKb / 1024);
+            System.out.printf(Locale.ROOT, "  %.1f %d %d %d%n", s.minutes, s.rssKb / 1024, s.nmtCommittedKb / 1024,
+                    s.heapCommittedKb / 1024);
         }
         if (!Boolean.getBoolean("bench.keep")) {
             deleteTree(work);
         } else {
             System.out.println("kept " + work);
         }
+    }
+
+    private static String row(String what, List<Sample> samples, java.util.function.ToLongFunction<Sample> kb) {
+        Sample first = samples.get(0);
+        Sample last = samples.get(samples.size() - 1);
+        return String.format(Locale.ROOT, "| %s over %.1f min loaded: start / end / max, slope | %d / %d / %d MiB, "
+                + "%+.2f MiB/min | — | — | flat |", what, last.minutes, kb.applyAsLong(first) / 1024,
+                kb.applyAsLong(last) / 1024, samples.stream().mapToLong(kb).max().orElse(0) / 1024, slope(samples, kb));
     }
 
     /** Keygen, publisher trust, sign + publish the demo vibration model, release it to class {@code sensor}. */
@@ -629,11 +634,16 @@ public final class InferenceEndToEndBench {
         }
     }
 
-    record Sample(double minutes, long rssKb, long nmtCommittedKb) {
+    /** One memory sample: RSS, NMT's committed total and, within it, the committed Java heap (KiB). */
+    record Sample(double minutes, long rssKb, long nmtCommittedKb, long heapCommittedKb) {
+        long nonHeapKb() {
+            return nmtCommittedKb - heapCommittedKb;
+        }
     }
 
     static Sample sample(long pid, double minutes) throws Exception {
-        return new Sample(minutes, rssKb(pid), nmtCommittedKb(pid));
+        long[] nmt = nmtCommittedKb(pid);
+        return new Sample(minutes, rssKb(pid), nmt[0], nmt[1]);
     }
 
     static long rssKb(long pid) throws Exception {
@@ -645,20 +655,21 @@ public final class InferenceEndToEndBench {
         throw new AssertionError("no VmRSS for " + pid);
     }
 
-    /** {@code jcmd <pid> VM.native_memory summary}: the committed total in KiB. */
-    static long nmtCommittedKb(long pid) throws Exception {
+    /** {@code jcmd <pid> VM.native_memory summary}: the committed total and committed Java heap, KiB. */
+    static long[] nmtCommittedKb(long pid) throws Exception {
         Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
         Processes.Result r = Processes.run(Path.of("."), Map.of(), List.of(jcmd.toString(), String.valueOf(pid),
                 "VM.native_memory", "summary"));
         Matcher m = NMT_TOTAL.matcher(r.stdout());
-        if (r.exitCode() != 0 || !m.find()) {
+        Matcher h = NMT_HEAP.matcher(r.stdout());
+        if (r.exitCode() != 0 || !m.find() || !h.find()) {
             throw new AssertionError("jcmd VM.native_memory failed: " + r.both());
         }
-        return Long.parseLong(m.group(2));
+        return new long[] {Long.parseLong(m.group(2)), Long.parseLong(h.group(2))};
     }
 
-    /** Least-squares slope in MiB per minute, of RSS or of NMT committed. */
-    static double slope(List<Sample> samples, boolean rss) {
+    /** Least-squares slope in MiB per minute of one figure of the samples. */
+    static double slope(List<Sample> samples, java.util.function.ToLongFunction<Sample> kb) {
         int n = samples.size();
         if (n < 2) {
             return Double.NaN;
@@ -667,7 +678,7 @@ public final class InferenceEndToEndBench {
         double my = 0;
         for (Sample s : samples) {
             mx += s.minutes;
-            my += (rss ? s.rssKb : s.nmtCommittedKb) / 1024.0;
+            my += kb.applyAsLong(s) / 1024.0;
         }
         mx /= n;
         my /= n;
@@ -675,7 +686,7 @@ public final class InferenceEndToEndBench {
         double den = 0;
         for (Sample s : samples) {
             double dx = s.minutes - mx;
-            num += dx * ((rss ? s.rssKb : s.nmtCommittedKb) / 1024.0 - my);
+            num += dx * (kb.applyAsLong(s) / 1024.0 - my);
             den += dx * dx;
         }
         return den == 0 ? Double.NaN : num / den;
