@@ -121,6 +121,11 @@ final class GatewayProcess implements AutoCloseable {
         return g;
     }
 
+    /** The gateway JVM's process id (for /proc and jcmd). */
+    long pid() {
+        return process.pid();
+    }
+
     /** The management listener's port (/prometheus, /health) from the listening line, or -1. */
     int managementPort() {
         return managementPort;

@@ -103,6 +103,7 @@ public class InferenceBeans {
                     mqtt.getServiceNames().get(0), clock);
             MqttInferenceClient client = new MqttInferenceClient(uri, credential.name(), credential.key(),
                     credential.chain(), ca.root(), service, config.getMaxPayloadBytes());
+            client.relayOnly(config.isRelay());
             client.start(15_000);
             if (service.shadows() != null) {
                 service.shadows().start();

@@ -25,6 +25,7 @@ public class InferenceConfiguration {
     private int maxPayloadBytes = DEFAULT_MAX_PAYLOAD_BYTES;
     private int managementPort = DEFAULT_MANAGEMENT_PORT;
     private String managementAddress = "127.0.0.1";
+    private boolean relay;
 
     /** Whether {@code siteward serve} runs the inference client and the management listener (default true). */
     public boolean isEnabled() {
@@ -96,6 +97,19 @@ public class InferenceConfiguration {
 
     public void setManagementAddress(String managementAddress) {
         this.managementAddress = managementAddress;
+    }
+
+    /**
+     * Benchmark baseline only (default false): answer each valid reading on its result topic with
+     * {@code {"seq","relay":true}} and run no model, so that the broker and MQTT path can be measured alone
+     * (docs/benchmarks.md, "Shared inference end to end"). Never for production.
+     */
+    public boolean isRelay() {
+        return relay;
+    }
+
+    public void setRelay(boolean relay) {
+        this.relay = relay;
     }
 
     /** Batcher settings, checked. */

@@ -62,6 +62,7 @@ public final class MqttInferenceClient implements MqttCallback, AutoCloseable {
     private final BlockingQueue<Outgoing> outbox = new LinkedBlockingQueue<>(OUTBOX);
     private final Thread publisher;
     private volatile boolean running = true;
+    private volatile boolean relay;
 
     public MqttInferenceClient(String serverUri, String serviceName, PrivateKey key, List<X509Certificate> chain,
                                X509Certificate root, InferenceService service, int maxPayload)
@@ -109,6 +110,17 @@ public final class MqttInferenceClient implements MqttCallback, AutoCloseable {
             retry.start();
             return false;
         }
+    }
+
+    /**
+     * Benchmark baseline ({@code siteward.inference.relay}): valid readings are answered with {@code {"seq",
+     * "relay":true}} on their result topic, without a model; parsing, checks and replies stay as for inference.
+     */
+    public void relayOnly(boolean on) {
+        if (on) {
+            LOG.warn("inference: RELAY MODE (benchmark baseline): readings are echoed, no model runs");
+        }
+        this.relay = on;
     }
 
     /** Whether the client is connected to the broker. */
@@ -190,6 +202,13 @@ public final class MqttInferenceClient implements MqttCallback, AutoCloseable {
         }
         String ts = node.has("ts") ? node.get("ts").asText() : null;
         String target = responseTopic != null ? responseTopic : prefix + "inference";
+        if (relay) {
+            Map<String, Object> echo = new LinkedHashMap<>();
+            echo.put("seq", seq);
+            echo.put("relay", true);
+            publish(target, echo, correlation);
+            return;
+        }
         service.submit(device, new InferenceService.Reading(seq, ts, features, model == null ? null : model.asText()),
                 outcome -> {
                     if (outcome.error() != null) {
