@@ -95,6 +95,7 @@ public final class InferenceService implements AutoCloseable {
     private final Map<String, DynamicBatcher> batchers = new ConcurrentHashMap<>();
     private final Map<String, DecisionFilter> filters = new ConcurrentHashMap<>();
     private final Map<String, RecentReadings> recent = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile ShadowRuns shadows;
     private volatile InferenceRecords records;
     private final DriftMonitor drift;
@@ -356,9 +357,12 @@ public final class InferenceService implements AutoCloseable {
                 reason);
     }
 
-    /** Runs every queued reading, then closes the sessions. */
+    /** Runs every queued reading, then closes the sessions and drains the store queue; a second call does nothing. */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         ShadowRuns runs = shadows;
         if (runs != null) {
             runs.close();
