@@ -250,4 +250,34 @@ class GatewayLifecycleIT {
             assertTrue(info.stdout().contains("BEGIN X509 CRL"), info.both());
         }
     }
+
+    @Test
+    @Order(5)
+    void sigtermStopsTheGatewayWithinTenSecondsInOrderWithExitCode143AndTheTimeRecordWritten() throws Exception {
+        Path data = work.resolve("sigterm");
+        try (GatewayProcess gw = GatewayProcess.start(data, ENV)) {
+            // a device connected to the embedded broker when the signal comes
+            dev.siteward.device.DeviceIdentity device = MqttDevices.enroll(gw, work.resolve("sigterm-dev"), "meter-7");
+            MqttDevices.Client client = MqttDevices.Client.connect(gw.mqttPort(), device, "meter-7");
+            client.publish("siteward/sensors/meter-7/readings", "{\"seq\":1,\"features\":[1,2]}");
+            java.time.Instant signalled = java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS);
+            long t0 = System.nanoTime();
+            int code = gw.stop();
+            long millis = (System.nanoTime() - t0) / 1_000_000;
+            assertTrue(millis < 10_000, "stopped " + millis + " ms after SIGTERM");
+            assertEquals(143, code, "SIGTERM ends the JVM with 128 + 15 once everything is closed");
+            String log = gw.log();
+            int unsubscribed = log.indexOf("shutdown: inference client: unsubscribed");
+            int drained = log.indexOf("shutdown: inference service: queued readings run and stored");
+            int broker = log.indexOf("shutdown: embedded MQTT broker");
+            assertTrue(unsubscribed >= 0 && unsubscribed < drained && drained < broker, log);
+            assertTrue(log.contains("shutdown: message path stopped"), log);
+            // written at shutdown: the trusted-time record is not older than the signal
+            String time = Files.readString(data.resolve("gateway/time.json"));
+            java.time.Instant latest = java.time.Instant.parse(new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readTree(time).get("latest").asText());
+            assertTrue(!latest.isBefore(signalled), time + " vs signal at " + signalled);
+            System.out.println("[shutdown] siteward serve exited " + millis + " ms after SIGTERM (exit " + code + ")");
+        }
+    }
 }

@@ -134,14 +134,9 @@ public final class AuditCommand implements Runnable {
             long n;
             try (GatewayOperations ops = GatewayOperations.open(dataDir, keys)) {
                 if (outFile == null) {
-                    OutputStream stdout = new java.io.FilterOutputStream(System.out) {
-                        @Override
-                        public void close() {
-                            // stdout stays open
-                        }
-                    };
+                    OutputStream stdout = new CommandOutput(spec.commandLine().getOut());
                     n = ops.exportAudit(from, stdout);
-                    stdout.flush();
+                    stdout.close();
                 } else {
                     n = writeAtomically(outFile, ops, from);
                     spec.commandLine().getErr().println("siteward: exported " + n + " audit records to " + outFile);

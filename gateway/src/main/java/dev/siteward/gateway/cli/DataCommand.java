@@ -57,14 +57,9 @@ public final class DataCommand implements Runnable {
             Instant from = AuditCommand.parseSince(since, Instant.now());
             try (GatewayOperations ops = GatewayOperations.open(dataDir, keys)) {
                 if (outFile == null) {
-                    OutputStream stdout = new java.io.FilterOutputStream(System.out) {
-                        @Override
-                        public void close() {
-                            // stdout stays open
-                        }
-                    };
+                    OutputStream stdout = new CommandOutput(spec.commandLine().getOut());
                     run(ops, from, stdout);
-                    stdout.flush();
+                    stdout.close();
                 } else {
                     long n = writeAtomically(outFile, ops, from);
                     spec.commandLine().getErr().println("siteward: exported " + n + " lines of " + dataClass

@@ -47,6 +47,8 @@ public final class PublisherCommand implements Runnable {
     static final class Add implements Callable<Integer> {
         @Mixin
         DataDir dataDir;
+        @Spec
+        CommandSpec spec;
 
         @Parameters(index = "0", paramLabel = "NAME", description = "Publisher name ([a-z0-9][a-z0-9._-]*).")
         String name;
@@ -88,7 +90,8 @@ public final class PublisherCommand implements Runnable {
             }
             Path dir = dataDir.path();
             save(load(dir).with(publisher), dir);
-            System.out.println("trusted " + name + ": models " + (models.isEmpty() ? "none" : String.join(",", models))
+            spec.commandLine().getOut().println("trusted " + name + ": models "
+                    + (models.isEmpty() ? "none" : String.join(",", models))
                     + ", policies " + (policies ? "yes" : "no") + ", " + certs.size() + " root(s) "
                     + fingerprints(certs));
             return 0;
@@ -99,15 +102,19 @@ public final class PublisherCommand implements Runnable {
     static final class ListPublishers implements Callable<Integer> {
         @Mixin
         DataDir dataDir;
+        @Spec
+        CommandSpec spec;
 
         @Override
         public Integer call() {
             PublisherTrust trust = load(dataDir.path());
             if (trust.publishers().isEmpty()) {
-                System.out.println("no trusted publishers (every model and policy bundle is refused)");
+                spec.commandLine().getOut().println("no trusted publishers (every model and policy bundle is "
+                        + "refused)");
             }
+            java.io.PrintWriter out = spec.commandLine().getOut();
             for (PublisherTrust.Publisher p : trust.publishers()) {
-                System.out.println(p.name() + "  models=" + (p.models().isEmpty() ? "-" : String.join(",", p.models()))
+                out.println(p.name() + "  models=" + (p.models().isEmpty() ? "-" : String.join(",", p.models()))
                         + "  policies=" + (p.policies() ? "yes" : "no") + "  roots=" + fingerprints(p.roots()));
             }
             return 0;
@@ -119,6 +126,8 @@ public final class PublisherCommand implements Runnable {
     static final class Remove implements Callable<Integer> {
         @Mixin
         DataDir dataDir;
+        @Spec
+        CommandSpec spec;
 
         @Parameters(index = "0", paramLabel = "NAME")
         String name;
@@ -131,7 +140,7 @@ public final class PublisherCommand implements Runnable {
                 throw CliException.badInput("no publisher named '" + name + "'");
             }
             save(trust.without(name), dir);
-            System.out.println("removed " + name);
+            spec.commandLine().getOut().println("removed " + name);
             return 0;
         }
     }

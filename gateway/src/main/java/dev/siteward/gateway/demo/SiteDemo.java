@@ -513,7 +513,8 @@ public final class SiteDemo {
         }
         if (gateway != null && gateway.isAlive()) {
             event("gateway", "stopping (SIGTERM)");
-            waitOrKill(gateway, 30);
+            gateway.destroy();
+            waitOrKill(gateway, 20);
             event("gateway", "stopped (exit " + gateway.exitValue() + ")");
         }
     }

@@ -52,6 +52,11 @@ public final class DecisionFilter {
         return new Step(alarm ? ALARM : NORMAL, started);
     }
 
+    /** The decision now, without adding a reading (for answering a reading that was already counted). */
+    public String current() {
+        return alarm ? ALARM : NORMAL;
+    }
+
     /** One step's decision, and whether it started an alarm (the moment an action is requested). */
     public record Step(String decision, boolean alarmStarted) {
     }

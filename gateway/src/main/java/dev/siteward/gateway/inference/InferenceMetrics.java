@@ -21,6 +21,7 @@ public final class InferenceMetrics {
     private final Map<String, Histogram> batches = new ConcurrentHashMap<>();
     private final Map<String, LongAdder> results = new ConcurrentHashMap<>();
     private final Map<String, LongAdder> errors = new ConcurrentHashMap<>();
+    private final Map<String, LongAdder> repeats = new ConcurrentHashMap<>();
     private final Map<String, IntSupplier> depth = new ConcurrentHashMap<>();
     private final AtomicLong swaps = new AtomicLong();
 
@@ -28,6 +29,17 @@ public final class InferenceMetrics {
     public void result(String model, double millis) {
         results.computeIfAbsent(model, m -> new LongAdder()).increment();
         latency.computeIfAbsent(model, m -> new Histogram(LATENCY_BUCKETS_MS)).observe(millis);
+    }
+
+    /** A resent reading (same device, model and seq) answered without being counted, stored or acted on again. */
+    public void repeat(String model) {
+        repeats.computeIfAbsent(model, m -> new LongAdder()).increment();
+    }
+
+    /** Count of resent readings answered as repeats for the model. */
+    public long repeats(String model) {
+        LongAdder a = repeats.get(model);
+        return a == null ? 0 : a.sum();
     }
 
     /** One batch run of a model. */
@@ -86,6 +98,10 @@ public final class InferenceMetrics {
             b.append("siteward_inference_errors_total{model=\"").append(esc(p[0])).append("\",code=\"")
                     .append(esc(p[1])).append("\"} ").append(a.sum()).append('\n');
         });
+        b.append("# HELP siteward_inference_repeats_total Resent readings answered again but counted once.\n");
+        b.append("# TYPE siteward_inference_repeats_total counter\n");
+        new TreeMap<>(repeats).forEach((m, a) -> b.append("siteward_inference_repeats_total{model=\"")
+                .append(esc(m)).append("\"} ").append(a.sum()).append('\n'));
         b.append("# HELP siteward_inference_swaps_total Hot swaps to a new release.\n");
         b.append("# TYPE siteward_inference_swaps_total counter\n");
         b.append("siteward_inference_swaps_total ").append(swaps.get()).append('\n');

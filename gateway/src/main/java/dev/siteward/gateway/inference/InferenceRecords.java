@@ -199,7 +199,9 @@ public final class InferenceRecords implements AutoCloseable {
     @Override
     public void close() {
         try {
-            drain(10, TimeUnit.SECONDS);
+            if (!drain(10, TimeUnit.SECONDS)) {
+                LOG.warn("inference: {} records still queued after 10 s at shutdown are not stored", queue.size());
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -78,7 +78,9 @@ public final class InferenceService implements AutoCloseable {
     private record Cached(List<ReleaseTargets.Target> targets, Instant until) {
     }
 
-    private record Pending(Reading reading, Consumer<Outcome> reply, ShadowRuns.Comparison shadow) {
+    /** A queued reading; {@code repeat} when it is a copy of one already accepted (a resend, same seq). */
+    private record Pending(Reading reading, Consumer<Outcome> reply, ShadowRuns.Comparison shadow, String key,
+                           long digest, boolean repeat) {
     }
 
     private final Targets targets;
@@ -92,6 +94,8 @@ public final class InferenceService implements AutoCloseable {
     private final Map<String, Cached> targetCache = new ConcurrentHashMap<>();
     private final Map<String, DynamicBatcher> batchers = new ConcurrentHashMap<>();
     private final Map<String, DecisionFilter> filters = new ConcurrentHashMap<>();
+    private final Map<String, RecentReadings> recent = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
     private volatile ShadowRuns shadows;
     private volatile InferenceRecords records;
     private final DriftMonitor drift;
@@ -165,11 +169,18 @@ public final class InferenceService implements AutoCloseable {
             float[] row = pipeline.prepare(reading.features());
             drift.observe(deviceId, target.model(), target.version(), pipeline.reference(), reading.seq(),
                     reading.features());
+            String key = deviceId + "\u0000" + target.model();
+            long digest = RecentReadings.digest(reading.features(), reading.ts());
+            RecentReadings seen = recent.computeIfAbsent(key, k -> new RecentReadings());
+            boolean repeat = seen.claim(reading.seq(), digest, clock.millis()) == RecentReadings.Claim.REPEAT;
             ShadowRuns runs = shadows;
-            ShadowRuns.Comparison shadow = runs == null ? null
+            ShadowRuns.Comparison shadow = runs == null || repeat ? null
                     : runs.candidate(deviceId, target.model(), pipeline.version());
             if (!batcher.offer(new DynamicBatcher.Job(deviceId, reading.features(), row, pipeline, arrived,
-                    new Pending(reading, reply, shadow)))) {
+                    new Pending(reading, reply, shadow, key, digest, repeat)))) {
+                if (!repeat) {
+                    seen.failed(reading.seq(), digest);
+                }
                 throw new ReadingError(ReadingError.SHED, "the queue for " + target.model()
                         + " is full; reading dropped, send it again later");
             }
@@ -260,21 +271,38 @@ public final class InferenceService implements AutoCloseable {
             InferencePipeline pipeline = model.pipeline();
             Map<String, Object> rowOutputs = pipeline.outputs(outputs, index, size);
             Boolean above = pipeline.aboveThreshold(rowOutputs);
+            RecentReadings seen = recent.computeIfAbsent(p.key(), k -> new RecentReadings());
+            RecentReadings.Replay replay = p.repeat() ? seen.replay(p.reading().seq(), p.digest()) : null;
+            boolean first = replay == null || replay.kind() == RecentReadings.Replay.Kind.RUN;
             String decision = null;
             if (above != null) {
-                DecisionFilter filter = filters.computeIfAbsent(job.device() + "\u0000" + pipeline.model(),
-                        k -> pipeline.newFilter());
-                DecisionFilter.Step step = filter.add(above);
-                decision = step.decision();
-                if (step.alarmStarted() && pipeline.action() != null) {
-                    requestAction(pipeline, job.device(), p.reading().seq());
+                DecisionFilter filter = filters.computeIfAbsent(p.key(), k -> pipeline.newFilter());
+                if (first) {
+                    DecisionFilter.Step step = filter.add(above);
+                    decision = step.decision();
+                    if (step.alarmStarted() && pipeline.action() != null) {
+                        requestAction(pipeline, job.device(), p.reading().seq());
+                    }
+                } else if (replay.kind() == RecentReadings.Replay.Kind.DECIDED && replay.decision() != null) {
+                    // a resend: the first copy's decision, counted once
+                    decision = replay.decision();
+                } else {
+                    decision = filter.current();
                 }
+            }
+            if (first) {
+                seen.decided(p.reading().seq(), p.digest(), decision);
+            } else {
+                metrics.repeat(pipeline.model());
             }
             double latency = (System.nanoTime() - job.arrivedNanos()) / 1e6;
             metrics.result(pipeline.model(), latency);
             Result result = new Result(p.reading().seq(), pipeline.model(), pipeline.version(), rowOutputs, decision,
                     latency);
             p.reply().accept(new Outcome(p.reading().seq(), result, null));
+            if (!first) {
+                return;
+            }
             if (p.shadow() != null) {
                 p.shadow().active(pipeline.decisionScore(rowOutputs), decision, latency);
             }
@@ -288,6 +316,10 @@ public final class InferenceService implements AutoCloseable {
         public void failed(DynamicBatcher.Job job, ReadingError error) {
             Pending p = (Pending) job.context();
             metrics.error("-", error.code());
+            RecentReadings seen = recent.get(p.key());
+            if (seen != null && !p.repeat()) {
+                seen.failed(p.reading().seq(), p.digest());
+            }
             p.reply().accept(new Outcome(p.reading().seq(), null, error));
             if (p.shadow() != null) {
                 p.shadow().activeFailed();
@@ -325,9 +357,12 @@ public final class InferenceService implements AutoCloseable {
                 reason);
     }
 
-    /** Runs every queued reading, then closes the sessions. */
+    /** Runs every queued reading, then closes the sessions and drains the store queue; a second call does nothing. */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         ShadowRuns runs = shadows;
         if (runs != null) {
             runs.close();

@@ -352,9 +352,39 @@ public final class MqttInferenceClient implements MqttCallback, AutoCloseable {
         return ctx;
     }
 
-    /** Disconnects and closes the client (queued readings are finished by {@link InferenceService#close}). */
+    /**
+     * Stops taking readings (unsubscribes), for an ordered shutdown: readings already received are still run, and
+     * their answers published by {@link #close}, which waits up to {@value #REPLY_GRACE_MILLIS} ms for them.
+     */
+    public void stopReading() {
+        try {
+            if (client.isConnected()) {
+                client.unsubscribe(SUBSCRIPTION).waitForCompletion(2_000);
+            }
+        } catch (MqttException e) {
+            LOG.debug("inference: unsubscribing: {}", e.toString());
+        }
+    }
+
+    static final long REPLY_GRACE_MILLIS = 3_000;
+
+    /**
+     * Publishes the replies still queued (up to {@value #REPLY_GRACE_MILLIS} ms while connected), then disconnects and
+     * closes the client; a second call does nothing.
+     */
     @Override
     public void close() {
+        if (!running) {
+            return; // closed already (the ordered shutdown, then the bean's own dispose)
+        }
+        long deadline = System.nanoTime() + REPLY_GRACE_MILLIS * 1_000_000;
+        try {
+            while (!outbox.isEmpty() && client.isConnected() && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         running = false;
         publisher.interrupt();
         try {

@@ -147,6 +147,35 @@ class ShadowRunsTest {
     }
 
     @Test
+    void aResentReadingIsAnsweredAgainButComparedInShadowOnlyOnce() throws Exception {
+        JsonNode v = DemoModels.vectors("vibration-shadow");
+        open(new DynamicBatcher.Settings(32, 500, 4096, 64), true);
+        live.add(candidate(2));
+        shadows.refresh();
+
+        int n = v.get("features").size();
+        for (int i = 0; i < n; i++) {
+            LinkedBlockingQueue<InferenceService.Outcome> answers = new LinkedBlockingQueue<>();
+            for (int copy = 0; copy < 2; copy++) {
+                service.submit("sensor-1", new InferenceService.Reading(i, null, DemoModels.row(v.get("features"), i),
+                        null), answers::add);
+            }
+            for (int copy = 0; copy < 2; copy++) {
+                InferenceService.Outcome o = answers.poll(10, TimeUnit.SECONDS);
+                assertNotNull(o, "reading " + i + " copy " + copy);
+                assertEquals(v.at("/active/decisions/" + i).asText(), o.result().decision());
+            }
+        }
+        assertTrue(shadows.drain(10, TimeUnit.SECONDS));
+        shadows.flush();
+
+        assertEquals(v.get("compared").asLong(), sum(deltas, RolloutShadows.Delta::compared));
+        assertEquals(v.get("agreed").asLong(), sum(deltas, RolloutShadows.Delta::agreed));
+        assertEquals(v.get("decisionsEqual").asLong(), sum(deltas, RolloutShadows.Delta::decisionsEqual));
+        assertEquals(n, service.metrics().repeats(MODEL));
+    }
+
+    @Test
     void underLoadTheShadowIsShedWhileEveryActiveReadingIsAnswered() throws Exception {
         JsonNode v = DemoModels.vectors("vibration-shadow");
         open(new DynamicBatcher.Settings(8, 200, 20_000, 2_000), true);
