@@ -25,14 +25,14 @@ final class DeviceDrift {
      */
     static Map<String, List<JsonNode>> drifting(DataDir dataDir) {
         Map<String, List<JsonNode>> out = new LinkedHashMap<>();
-        DataDir.Lock lock = DataDir.tryLock(dataDir);
+        DataDir.Lock lock = DataDir.lockUnlessRemote(dataDir);
         if (lock != null) {
             lock.close();
             return out;
         }
         JsonNode body;
         try {
-            RemoteOperations remote = RemoteOperations.connect(dataDir.path());
+            RemoteOperations remote = RemoteOperations.connect(dataDir);
             HttpResponse<String> r = remote.client().send(HttpRequest.newBuilder(remote.base().resolve("fleet/drift"))
                     .timeout(Duration.ofSeconds(30)).GET().build(), HttpResponse.BodyHandlers.ofString());
             if (r.statusCode() != 200) {
