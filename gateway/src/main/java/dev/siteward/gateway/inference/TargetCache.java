@@ -77,16 +77,15 @@ final class TargetCache implements AutoCloseable {
         Instant now = clock.instant();
         Entry e = entries.get(deviceId);
         if (e == null || now.isAfter(e.loaded.plus(ttl))) {
-            e = new Entry(source.forDevice(deviceId), now);
-            put(deviceId, e);
+            e = put(deviceId, new Entry(source.forDevice(deviceId), now));
         }
         e.used = now;
         return e.targets;
     }
 
-    /** Keeps the fresher of the present entry and {@code e}. */
-    private void put(String deviceId, Entry e) {
-        entries.merge(deviceId, e, (old, fresh) -> {
+    /** Keeps the fresher of the present entry and {@code e}; returns the one kept. */
+    private Entry put(String deviceId, Entry e) {
+        return entries.merge(deviceId, e, (old, fresh) -> {
             if (old.loaded.isAfter(fresh.loaded)) {
                 return old;
             }
