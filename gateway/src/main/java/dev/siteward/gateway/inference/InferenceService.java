@@ -17,7 +17,6 @@ import dev.siteward.policies.Subject;
 import dev.siteward.policies.SubjectKind;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -34,12 +33,16 @@ import org.slf4j.LoggerFactory;
  * {@link DynamicBatcher}, and turns the batch's outputs into a result with a k-of-n decision. When a decision
  * starts an alarm and the signed spec names an action, the action is requested through the policy engine as the
  * gateway's own service identity, and the decision is audited. A new release for a model is hot-swapped in at the
- * next reading after it becomes the target (targets are re-read every {@value #TARGET_TTL_SECONDS} s per device).
+ * next reading after it becomes the target (targets are at most {@value #TARGET_TTL_SECONDS} s old per device;
+ * {@link TargetCache} re-reads busy devices' targets in bulk off the MQTT callback thread).
  */
 public final class InferenceService implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(InferenceService.class);
     static final long TARGET_TTL_SECONDS = 5;
+    /** A device's targets are re-read in the background this long before they expire, if it sent since. */
+    static final Duration TARGET_REFRESH_LEAD = Duration.ofSeconds(2);
+    static final Duration TARGET_REFRESH_PERIOD = Duration.ofMillis(500);
 
     /** A reading as the device sent it. */
     public record Reading(long seq, String ts, double[] features, String model) {
@@ -68,14 +71,20 @@ public final class InferenceService implements AutoCloseable {
     /** Where the model for a device comes from (the release tables; replaceable in tests). */
     public interface Targets {
         List<ReleaseTargets.Target> forDevice(String deviceId) throws Exception;
+
+        /** The targets of several devices at once (the background refresh; one transaction where possible). */
+        default Map<String, List<ReleaseTargets.Target>> forDevices(List<String> deviceIds) throws Exception {
+            Map<String, List<ReleaseTargets.Target>> out = new LinkedHashMap<>();
+            for (String id : deviceIds) {
+                out.put(id, forDevice(id));
+            }
+            return out;
+        }
     }
 
     /** Loads a verified model version (the repository; replaceable in tests). */
     public interface Loader {
         LoadedModel load(String model, long version) throws Exception;
-    }
-
-    private record Cached(List<ReleaseTargets.Target> targets, Instant until) {
     }
 
     /** A queued reading; {@code repeat} when it is a copy of one already accepted (a resend, same seq). */
@@ -91,7 +100,7 @@ public final class InferenceService implements AutoCloseable {
     private final DynamicBatcher.Settings settings;
     private final InferenceMetrics metrics;
     private final Clock clock;
-    private final Map<String, Cached> targetCache = new ConcurrentHashMap<>();
+    private final TargetCache targetCache;
     private final Map<String, DynamicBatcher> batchers = new ConcurrentHashMap<>();
     private final Map<String, DecisionFilter> filters = new ConcurrentHashMap<>();
     private final Map<String, RecentReadings> recent = new ConcurrentHashMap<>();
@@ -112,6 +121,7 @@ public final class InferenceService implements AutoCloseable {
         this.metrics = metrics;
         this.clock = clock;
         this.drift = new DriftMonitor(DriftMonitor.Settings.DEFAULTS, clock);
+        this.targetCache = new TargetCache(targets, clock, targetTtl(), TARGET_REFRESH_LEAD, TARGET_REFRESH_PERIOD);
     }
 
     /** The service over the gateway's release tables and model repository. */
@@ -119,9 +129,24 @@ public final class InferenceService implements AutoCloseable {
                                                   DeviceRegistry devices, PolicyService policies, AuditTrail audit,
                                                   String serviceName, DynamicBatcher.Settings settings,
                                                   InferenceMetrics metrics, Clock clock) {
-        Targets t = deviceId -> {
-            Map<String, String> labels = devices.find(deviceId).map(Device::labels).orElse(Map.of());
-            return store.inTransaction(c -> ReleaseTargets.forDevice(c, deviceId, labels));
+        Targets t = new Targets() {
+            @Override
+            public List<ReleaseTargets.Target> forDevice(String deviceId) throws Exception {
+                Map<String, String> labels = devices.find(deviceId).map(Device::labels).orElse(Map.of());
+                return store.inTransaction(c -> ReleaseTargets.forDevice(c, deviceId, labels));
+            }
+
+            @Override
+            public Map<String, List<ReleaseTargets.Target>> forDevices(List<String> deviceIds) throws Exception {
+                return store.inTransaction(c -> {
+                    Map<String, List<ReleaseTargets.Target>> out = new LinkedHashMap<>();
+                    for (String id : deviceIds) {
+                        Device d = devices.find(c, id);
+                        out.put(id, ReleaseTargets.forDevice(c, id, d == null ? Map.of() : d.labels()));
+                    }
+                    return out;
+                });
+            }
         };
         Loader l = (model, version) -> LoadedModel.of(repository.loadVerified(model, version));
         return new InferenceService(t, l, policies, audit, serviceName, settings, metrics, clock);
@@ -199,18 +224,13 @@ public final class InferenceService implements AutoCloseable {
     }
 
     private ReleaseTargets.Target target(String deviceId, String requested) throws ReadingError {
-        Instant now = clock.instant();
-        Cached cached = targetCache.get(deviceId);
-        if (cached == null || now.isAfter(cached.until())) {
-            try {
-                cached = new Cached(targets.forDevice(deviceId), now.plusSeconds(TARGET_TTL_SECONDS));
-            } catch (Exception e) {
-                LOG.warn("cannot read the releases for {}: {}", deviceId, e.toString());
-                throw new ReadingError(ReadingError.UNKNOWN_MODEL, "the gateway cannot read its releases now");
-            }
-            targetCache.put(deviceId, cached);
+        List<ReleaseTargets.Target> list;
+        try {
+            list = targetCache.get(deviceId);
+        } catch (Exception e) {
+            LOG.warn("cannot read the releases for {}: {}", deviceId, e.toString());
+            throw new ReadingError(ReadingError.UNKNOWN_MODEL, "the gateway cannot read its releases now");
         }
-        List<ReleaseTargets.Target> list = cached.targets();
         if (requested != null) {
             return list.stream().filter(t -> t.model().equals(requested)).findFirst().orElseThrow(
                     () -> new ReadingError(ReadingError.UNKNOWN_MODEL, requested
@@ -363,6 +383,7 @@ public final class InferenceService implements AutoCloseable {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        targetCache.close();
         ShadowRuns runs = shadows;
         if (runs != null) {
             runs.close();
