@@ -15,7 +15,6 @@ import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -141,32 +140,7 @@ abstract class ModelOperations implements AutoCloseable {
         }
 
         private JsonNode send(HttpRequest.Builder b) {
-            try {
-                HttpResponse<String> r = client.send(b.timeout(Duration.ofHours(2)).build(),
-                        HttpResponse.BodyHandlers.ofString());
-                JsonNode node = r.body().isBlank() ? JSON.nullNode() : JSON.readTree(r.body());
-                if (r.statusCode() >= 400) {
-                    String code = node.path("code").asText("");
-                    String msg = node.path("message").asText("gateway answered " + r.statusCode());
-                    if (r.statusCode() == 422) {
-                        throw new CliException(CliException.CHECK_FAILED, code + ": " + msg);
-                    }
-                    if (r.statusCode() == 401 || r.statusCode() == 403) {
-                        throw new CliException(CliException.UNREACHABLE, msg);
-                    }
-                    throw new CliException(r.statusCode() >= 500 ? CliException.INTERNAL : CliException.BAD_INPUT,
-                            msg);
-                }
-                return node;
-            } catch (java.net.ConnectException e) {
-                throw new CliException(CliException.UNREACHABLE, "the gateway does not answer at "
-                        + base);
-            } catch (IOException e) {
-                throw new CliException(CliException.UNREACHABLE, "cannot reach the gateway: " + e.getMessage());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new CliException(CliException.UNREACHABLE, "interrupted");
-            }
+            return AdminHttp.send(client, base, b, Duration.ofHours(2), false);
         }
 
         private JsonNode post(String path, Object body) throws IOException {

@@ -15,7 +15,6 @@ import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -133,32 +132,7 @@ abstract class RolloutOperations implements AutoCloseable {
         }
 
         private JsonNode send(HttpRequest.Builder b) {
-            try {
-                HttpResponse<String> r = client.send(b.timeout(Duration.ofMinutes(2)).build(),
-                        HttpResponse.BodyHandlers.ofString());
-                JsonNode node = r.body().isBlank() ? JSON.nullNode() : JSON.readTree(r.body());
-                if (r.statusCode() >= 400) {
-                    String code = node.path("code").asText("");
-                    String msg = node.path("message").asText("gateway answered " + r.statusCode());
-                    if (r.statusCode() == 422) {
-                        throw new CliException(CliException.CHECK_FAILED, code + ": " + msg);
-                    }
-                    if (r.statusCode() == 401 || r.statusCode() == 403) {
-                        throw new CliException(CliException.UNREACHABLE, msg);
-                    }
-                    throw new CliException(r.statusCode() >= 500 ? CliException.INTERNAL : CliException.BAD_INPUT,
-                            (code.isEmpty() ? "" : code + ": ") + msg);
-                }
-                return node;
-            } catch (java.net.ConnectException e) {
-                throw new CliException(CliException.UNREACHABLE, "the gateway does not answer at "
-                        + base);
-            } catch (IOException e) {
-                throw new CliException(CliException.UNREACHABLE, "cannot reach the gateway: " + e.getMessage());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new CliException(CliException.UNREACHABLE, "interrupted");
-            }
+            return AdminHttp.send(client, base, b, Duration.ofMinutes(2), true);
         }
 
         private JsonNode post(String path, Object body) throws IOException {
