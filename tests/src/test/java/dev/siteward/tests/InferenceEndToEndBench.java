@@ -1,6 +1,7 @@
 package dev.siteward.tests;
 
 import dev.siteward.device.DeviceIdentity;
+import dev.siteward.pki.tls.NoDelaySocketFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -553,7 +554,7 @@ public final class InferenceEndToEndBench {
                     new TimerPingSender(fleet.pings), null);
             paho.setCallback(this);
             MqttConnectionOptions o = new MqttConnectionOptions();
-            o.setSocketFactory(MqttDevices.sslContext(device).getSocketFactory());
+            o.setSocketFactory(NoDelaySocketFactory.wrap(MqttDevices.sslContext(device).getSocketFactory()));
             o.setCleanStart(true);
             o.setConnectionTimeout(30);
             o.setKeepAliveInterval(60);

@@ -9,6 +9,7 @@ import dev.siteward.device.keys.Pkcs12DeviceKeyStore;
 import dev.siteward.device.store.DeviceDirectory;
 import dev.siteward.pki.KeyMaterial;
 import dev.siteward.pki.PemCodec;
+import dev.siteward.pki.tls.NoDelaySocketFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
@@ -90,7 +91,7 @@ final class MqttDevices {
             if (willTopic != null) {
                 o.setWill(willTopic, new MqttMessage("gone".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
             }
-            o.setSocketFactory(ssl.getSocketFactory());
+            o.setSocketFactory(NoDelaySocketFactory.wrap(ssl.getSocketFactory()));
             o.setCleanStart(true);
             o.setConnectionTimeout(10);
             o.setAutomaticReconnect(false);

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.siteward.device.DeviceIdentity;
 import dev.siteward.device.trust.PinnedRootTrustManager;
 import dev.siteward.pki.SecureFiles;
+import dev.siteward.pki.tls.NoDelaySocketFactory;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -95,7 +96,7 @@ public final class SensorClient implements MqttCallback, AutoCloseable {
             PinnedRootTrustManager.forRoots(identity.roots(clock.instant()), clock)}, null);
         this.client = new MqttAsyncClient(serverUri, deviceId, new MemoryPersistence());
         this.options = new MqttConnectionOptions();
-        options.setSocketFactory(ssl.getSocketFactory());
+        options.setSocketFactory(NoDelaySocketFactory.wrap(ssl.getSocketFactory()));
         options.setCleanStart(true);
         options.setAutomaticReconnect(false);
         options.setConnectionTimeout(10);

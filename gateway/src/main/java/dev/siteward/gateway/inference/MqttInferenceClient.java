@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.cbor.CBORFactory;
+import dev.siteward.pki.tls.NoDelaySocketFactory;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
@@ -71,7 +72,7 @@ public final class MqttInferenceClient implements MqttCallback, AutoCloseable {
         this.maxPayload = maxPayload;
         this.client = new MqttAsyncClient(serverUri, "service/" + serviceName, new MemoryPersistence());
         this.options = new MqttConnectionOptions();
-        options.setSocketFactory(sslContext(key, chain, root).getSocketFactory());
+        options.setSocketFactory(NoDelaySocketFactory.wrap(sslContext(key, chain, root).getSocketFactory()));
         options.setAutomaticReconnect(true);
         options.setAutomaticReconnectDelay(1, 10);
         options.setCleanStart(true);

@@ -3,6 +3,7 @@ package dev.siteward.gateway.mqtt;
 import dev.siteward.pki.PkiException;
 import dev.siteward.pki.SecureFiles;
 import dev.siteward.pki.ca.SiteCa;
+import dev.siteward.pki.tls.NoDelaySocketFactory;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -66,7 +67,7 @@ public final class MosquittoControl implements AutoCloseable {
         this.client = new MqttAsyncClient("ssl://" + host + ":" + port,
                 "service/" + credential.name() + "/control", new MemoryPersistence());
         this.options = new MqttConnectionOptions();
-        options.setSocketFactory(sslContext(credential, ca.root()).getSocketFactory());
+        options.setSocketFactory(NoDelaySocketFactory.wrap(sslContext(credential, ca.root()).getSocketFactory()));
         options.setAutomaticReconnect(true);
         options.setAutomaticReconnectDelay(1, 10);
         options.setCleanStart(true);
@@ -78,7 +79,7 @@ public final class MosquittoControl implements AutoCloseable {
      * checks client certificates only at the handshake).
      */
     public void useCredential(MqttServiceCredential credential) throws GeneralSecurityException, IOException {
-        options.setSocketFactory(sslContext(credential, ca.root()).getSocketFactory());
+        options.setSocketFactory(NoDelaySocketFactory.wrap(sslContext(credential, ca.root()).getSocketFactory()));
     }
 
     /**

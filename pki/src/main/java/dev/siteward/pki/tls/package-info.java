@@ -1,0 +1,2 @@
+/** TLS socket settings shared by the gateway's and the device SDK's clients. */
+package dev.siteward.pki.tls;
