@@ -1,5 +1,7 @@
 package dev.siteward.gateway.inference;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -16,8 +18,14 @@ import org.slf4j.LoggerFactory;
  * The dynamic batcher of one model: readings wait in per-device queues and one worker thread runs them through ONNX
  * Runtime in batches of at most {@code maxBatch} rows, as soon as a batch is full or the oldest reading has waited
  * {@code maxDelayMicros}. Batches are filled round-robin across devices (one reading per device per turn), so a
- * chatty sensor cannot starve the others; a device's queue holds at most {@code perDevice} readings and the model's
+ * chatty sensor cannot starve the others; a device may have at most {@code perDevice} readings waiting and the model
  * at most {@code capacity}: beyond either, {@link #offer} refuses (the caller reports {@code shed}).
+ *
+ * <p>Producers only append to one inbox (under a short lock) and count what they offered per device; the per-device
+ * queues and the round-robin turn belong to the worker alone, which moves the inbox into them once per batch. So the
+ * threads that offer readings and the worker do not write the same queue structures for every reading (on two cores
+ * that traffic cost the worker about a fifth of its time per batch of 32). The worker publishes what it has taken
+ * per device, which is what the bounds are checked against.
  *
  * <p>Hot swap: {@link #swap} hands over a new release; the worker switches between two batches, so readings already
  * queued are served by the new release (re-prepared with its pipeline) and none is dropped; the old session is
@@ -27,6 +35,19 @@ public final class DynamicBatcher implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(DynamicBatcher.class);
     static final long YIELD_MICROS = 200;
+    /** Devices remembered (two counts each) before an idle worker forgets them. */
+    private static final int FORGET_DEVICES = 1024;
+    private static final VarHandle TAKEN;
+    private static final VarHandle TAKEN_TOTAL;
+
+    static {
+        try {
+            TAKEN = MethodHandles.lookup().findVarHandle(Device.class, "taken", int.class);
+            TAKEN_TOTAL = MethodHandles.lookup().findVarHandle(DynamicBatcher.class, "takenTotal", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
 
     /** Batching limits. */
     public record Settings(int maxBatch, long maxDelayMicros, int capacity, int perDevice) {
@@ -54,6 +75,7 @@ public final class DynamicBatcher implements AutoCloseable {
         InferencePipeline preparedBy;
         final long arrivedNanos;
         final Object context;
+        Device slot;
 
         public Job(String device, double[] raw, float[] row, InferencePipeline preparedBy, long arrivedNanos,
                    Object context) {
@@ -78,6 +100,32 @@ public final class DynamicBatcher implements AutoCloseable {
         }
     }
 
+    /** What the producers write for a device: readings offered (under the lock). */
+    static class DeviceOffers {
+        int offered;
+    }
+
+    /** Keeps the worker's fields of a device off the cache line the producers write. */
+    @SuppressWarnings("unused")
+    static class DevicePadding extends DeviceOffers {
+        long p1;
+        long p2;
+        long p3;
+        long p4;
+        long p5;
+        long p6;
+        long p7;
+        long p8;
+    }
+
+    /** A device with readings offered: the producers' count, and the worker's count, queue and place in the turn. */
+    static final class Device extends DevicePadding {
+        /** Readings the worker has taken into batches; written by the worker only (release), read by producers. */
+        volatile int taken;
+        final ArrayDeque<Job> queue = new ArrayDeque<>();
+        boolean inTurn;
+    }
+
     private final String name;
     private final Settings settings;
     private final Sink sink;
@@ -85,14 +133,20 @@ public final class DynamicBatcher implements AutoCloseable {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition ready = lock.newCondition();
     private final Condition idle = lock.newCondition();
-    private final Map<String, ArrayDeque<Job>> queues = new HashMap<>();
-    private final ArrayDeque<String> turn = new ArrayDeque<>();
-    private final Thread worker;
-    private int size;
+    // under the lock: the producers' side
+    private final Map<String, Device> devices = new HashMap<>();
+    private ArrayList<Job> inbox = new ArrayList<>();
+    private long offeredTotal;
     private boolean running = true;
     private boolean busy;
     private LoadedModel current;
     private LoadedModel pending;
+    /** Readings taken into batches; written by the worker only (release). */
+    private volatile long takenTotal;
+    // the worker's own: devices with readings queued, in round-robin order, and how many readings they hold
+    private final ArrayDeque<Device> turn = new ArrayDeque<>();
+    private int local;
+    private final Thread worker;
     private final BooleanSupplier mayRun;
 
     public DynamicBatcher(String name, LoadedModel model, Settings settings, Sink sink, InferenceMetrics metrics) {
@@ -132,20 +186,21 @@ public final class DynamicBatcher implements AutoCloseable {
     public boolean offer(Job job) {
         lock.lock();
         try {
-            if (!running || size >= settings.capacity()) {
+            if (!running || offeredTotal - takenTotal >= settings.capacity()) {
                 return false;
             }
-            ArrayDeque<Job> q = queues.get(job.device);
-            if (q == null) {
-                q = new ArrayDeque<>();
-                queues.put(job.device, q);
-                turn.addLast(job.device);
-            } else if (q.size() >= settings.perDevice()) {
+            Device d = devices.get(job.device);
+            if (d == null) {
+                d = new Device();
+                devices.put(job.device, d);
+            } else if (d.offered - d.taken >= settings.perDevice()) {
                 return false;
             }
-            q.addLast(job);
-            size++;
-            if (size >= settings.maxBatch() || size == 1) {
+            d.offered++;
+            job.slot = d;
+            inbox.add(job);
+            long queued = ++offeredTotal - takenTotal;
+            if (queued >= settings.maxBatch() || queued == 1) {
                 ready.signal();
             }
             return true;
@@ -158,7 +213,7 @@ public final class DynamicBatcher implements AutoCloseable {
     public boolean idle() {
         lock.lock();
         try {
-            return size == 0 && !busy;
+            return offeredTotal == takenTotal && !busy;
         } finally {
             lock.unlock();
         }
@@ -168,7 +223,7 @@ public final class DynamicBatcher implements AutoCloseable {
     public int depth() {
         lock.lock();
         try {
-            return size;
+            return (int) (offeredTotal - takenTotal);
         } finally {
             lock.unlock();
         }
@@ -195,7 +250,7 @@ public final class DynamicBatcher implements AutoCloseable {
         long deadline = System.nanoTime() + unit.toNanos(timeout);
         lock.lock();
         try {
-            while (size > 0 || busy) {
+            while (offeredTotal != takenTotal || busy) {
                 long left = deadline - System.nanoTime();
                 if (left <= 0) {
                     return false;
@@ -210,21 +265,28 @@ public final class DynamicBatcher implements AutoCloseable {
 
     private void work() {
         List<Job> batch = new ArrayList<>(settings.maxBatch());
+        ArrayList<Job> arrivals = new ArrayList<>();
         float[] rows = null;
         while (true) {
             LoadedModel model;
             lock.lock();
             try {
                 busy = false;
-                if (size == 0) {
+                if (offeredTotal == takenTotal) {
                     idle.signalAll();
+                    if (devices.size() > FORGET_DEVICES) {
+                        // nothing queued anywhere: every device's offers are taken, so their counts may go
+                        devices.clear();
+                    }
                 }
                 try {
-                    while (running && !(size >= settings.maxBatch() || (size > 0 && waitedEnough()))) {
-                        if (pending != null && size == 0) {
+                    long queued;
+                    while (running && !((queued = offeredTotal - takenTotal) >= settings.maxBatch()
+                            || (queued > 0 && waitedEnough()))) {
+                        if (pending != null && queued == 0) {
                             break;
                         }
-                        if (size == 0) {
+                        if (queued == 0) {
                             ready.await();
                         } else {
                             ready.awaitNanos(Math.max(1, settings.maxDelayMicros() * 1000
@@ -241,7 +303,7 @@ public final class DynamicBatcher implements AutoCloseable {
                     old.close();
                     metrics.swapped();
                 }
-                if (!running && size == 0) {
+                if (!running && offeredTotal == takenTotal) {
                     return;
                 }
                 if (running && !mayRun.getAsBoolean()) {
@@ -252,12 +314,25 @@ public final class DynamicBatcher implements AutoCloseable {
                     }
                     continue;
                 }
-                take(batch);
-                busy = !batch.isEmpty();
+                ArrayList<Job> arrived = inbox;
+                inbox = arrivals;
+                arrivals = arrived;
+                busy = offeredTotal != takenTotal;
                 model = current;
             } finally {
                 lock.unlock();
             }
+            for (Job job : arrivals) {
+                Device d = job.slot;
+                if (!d.inTurn) {
+                    d.inTurn = true;
+                    turn.addLast(d);
+                }
+                d.queue.addLast(job);
+            }
+            local += arrivals.size();
+            arrivals.clear();
+            take(batch);
             if (batch.isEmpty()) {
                 continue;
             }
@@ -270,27 +345,29 @@ public final class DynamicBatcher implements AutoCloseable {
         return System.nanoTime() - oldest() >= settings.maxDelayMicros() * 1000;
     }
 
+    /** Arrival of the oldest reading waiting (worker thread, under the lock: the inbox is the producers'). */
     private long oldest() {
-        long t = Long.MAX_VALUE;
-        for (ArrayDeque<Job> q : queues.values()) {
-            t = Math.min(t, q.peekFirst().arrivedNanos);
+        long t = inbox.isEmpty() ? Long.MAX_VALUE : inbox.get(0).arrivedNanos;
+        for (Device d : turn) {
+            t = Math.min(t, d.queue.peekFirst().arrivedNanos);
         }
         return t;
     }
 
-    /** Takes up to maxBatch readings, one per device per turn. */
+    /** Takes up to maxBatch readings, one per device per turn, and publishes what was taken (worker thread). */
     private void take(List<Job> batch) {
         while (batch.size() < settings.maxBatch() && !turn.isEmpty()) {
-            String device = turn.pollFirst();
-            ArrayDeque<Job> q = queues.get(device);
-            batch.add(q.pollFirst());
-            size--;
-            if (q.isEmpty()) {
-                queues.remove(device);
+            Device d = turn.pollFirst();
+            batch.add(d.queue.pollFirst());
+            TAKEN.setRelease(d, d.taken + 1);
+            if (d.queue.isEmpty()) {
+                d.inTurn = false;
             } else {
-                turn.addLast(device);
+                turn.addLast(d);
             }
         }
+        local -= batch.size();
+        TAKEN_TOTAL.setRelease(this, takenTotal + batch.size());
     }
 
     private float[] run(LoadedModel model, List<Job> batch, float[] rows) {
