@@ -11,7 +11,7 @@ public class InferenceConfiguration {
 
     public static final String PREFIX = "siteward.inference";
     public static final int DEFAULT_MAX_BATCH = 32;
-    public static final long DEFAULT_MAX_DELAY_MICROS = 2_000;
+    public static final long DEFAULT_MAX_DELAY_MICROS = 500;
     public static final int DEFAULT_QUEUE_CAPACITY = 4_096;
     public static final int DEFAULT_PER_DEVICE_QUEUE = 64;
     public static final int DEFAULT_MAX_PAYLOAD_BYTES = 64 * 1024;

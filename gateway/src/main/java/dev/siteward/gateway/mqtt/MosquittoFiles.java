@@ -134,6 +134,8 @@ public final class MosquittoFiles {
                 pid_file %s
                 persistence false
                 allow_anonymous false
+                # small MQTT packets go out at once (Nagle would hold them behind delayed TCP acknowledgements)
+                set_tcp_nodelay true
 
                 listener %d%s
                 protocol mqtt

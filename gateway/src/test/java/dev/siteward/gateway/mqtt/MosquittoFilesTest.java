@@ -24,7 +24,7 @@ class MosquittoFilesTest {
                 List.of("localhost"), "mosquitto", MosquittoFiles.DEFAULT_PLUGIN, List.of("gateway")));
         for (String line : List.of("listener 8883\n", "require_certificate true\n", "use_identity_as_username true\n",
                 "crlfile /etc/mosquitto/siteward/crl.pem\n", "acl_file /etc/mosquitto/siteward/acl\n",
-                "tls_version tlsv1.2\n", "allow_anonymous false\n", "user mosquitto\n",
+                "tls_version tlsv1.2\n", "allow_anonymous false\n", "user mosquitto\n", "set_tcp_nodelay true\n",
                 "pid_file /etc/mosquitto/siteward/mosquitto.pid\n",
                 "plugin_opt_config_file /etc/mosquitto/siteward/dynamic-security.json\n")) {
             assertTrue(conf.contains(line), line + " in\n" + conf);
