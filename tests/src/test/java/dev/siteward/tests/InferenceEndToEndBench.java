@@ -60,6 +60,8 @@ public final class InferenceEndToEndBench {
     private static final double MEMORY_MINUTES = Double.parseDouble(System.getProperty("bench.memory.minutes", "10"));
     private static final double START_RATE = Double.parseDouble(System.getProperty("bench.start.rate", "500"));
     private static final int REFINE_STEPS = Integer.getInteger("bench.refine.steps", 3);
+    private static final double WARM_UP_SECONDS = Double.parseDouble(System.getProperty("bench.warmup.seconds",
+            "20"));
     private static final double SAMPLE_SECONDS = Double.parseDouble(System.getProperty("bench.sample.seconds", "30"));
     /**
      * A step is sustained when nothing is lost, its last answer came within this long of its last publish and its
@@ -243,7 +245,10 @@ public final class InferenceEndToEndBench {
      * half while steps pass, then is bisected {@code REFINE_STEPS} times between the last pass and the first fail.
      */
     static Step search(Fleet fleet, String label) throws Exception {
-        fleet.run(Math.min(START_RATE, 200), 3); // warm-up: JIT, TLS, model
+        // warm-up, not counted: JIT, TLS, model, caches. Both gateways are fresh processes here (the inference one is
+        // restarted just before its search), and a cold first step decided earlier searches on its own.
+        fleet.run(Math.min(START_RATE, 200), 5);
+        fleet.run(START_RATE, WARM_UP_SECONDS);
         StringBuilder history = new StringBuilder();
         Step best = null;
         double low = 0;

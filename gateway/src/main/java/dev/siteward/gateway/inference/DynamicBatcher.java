@@ -143,9 +143,8 @@ public final class DynamicBatcher implements AutoCloseable {
     private LoadedModel pending;
     /** Readings taken into batches; written by the worker only (release). */
     private volatile long takenTotal;
-    // the worker's own: devices with readings queued, in round-robin order, and how many readings they hold
+    // the worker's own: devices with readings queued, in round-robin order
     private final ArrayDeque<Device> turn = new ArrayDeque<>();
-    private int local;
     private final Thread worker;
     private final BooleanSupplier mayRun;
 
@@ -330,7 +329,6 @@ public final class DynamicBatcher implements AutoCloseable {
                 }
                 d.queue.addLast(job);
             }
-            local += arrivals.size();
             arrivals.clear();
             take(batch);
             if (batch.isEmpty()) {
@@ -366,7 +364,6 @@ public final class DynamicBatcher implements AutoCloseable {
                 turn.addLast(d);
             }
         }
-        local -= batch.size();
         TAKEN_TOTAL.setRelease(this, takenTotal + batch.size());
     }
 

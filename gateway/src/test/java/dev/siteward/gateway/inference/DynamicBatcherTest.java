@@ -178,4 +178,59 @@ class DynamicBatcherTest {
             assertFalse(seenV2 && version == 1, "no reading served by v1 after the swap");
         }
     }
+
+    @Test
+    void concurrentProducersEachReadingRunsOnceInOrderPerDeviceAndTheBoundsHold() throws Exception {
+        JsonNode v = DemoModels.vectors("vibration").get("v1");
+        Recorder r = new Recorder();
+        LoadedModel m = DemoModels.load("vibration-v1", "demo/vibration", 1);
+        int producers = 4;
+        int devicesEach = 25;
+        int perDevice = 200;
+        int perDeviceQueue = 8;
+        AtomicInteger shed = new AtomicInteger();
+        List<Integer> depths = Collections.synchronizedList(new ArrayList<>());
+        try (DynamicBatcher b = new DynamicBatcher("demo/vibration", m, new DynamicBatcher.Settings(32, 100, 256,
+                perDeviceQueue), r, new InferenceMetrics())) {
+            List<Thread> threads = new ArrayList<>();
+            for (int p = 0; p < producers; p++) {
+                int first = p * devicesEach;
+                threads.add(new Thread(() -> {
+                    try {
+                        for (int i = 0; i < perDevice; i++) {
+                            for (int d = first; d < first + devicesEach; d++) {
+                                double[] raw = DemoModels.row(v.get("features"), (d + i) % 64);
+                                // a refused reading is offered again: each device's readings stay in order
+                                while (!b.offer(job(m.pipeline(), "d" + d, raw, "d" + d + ":" + i))) {
+                                    shed.incrementAndGet();
+                                    Thread.onSpinWait();
+                                }
+                            }
+                            depths.add(b.depth());
+                        }
+                    } catch (ReadingError e) {
+                        throw new IllegalStateException(e);
+                    }
+                }));
+            }
+            threads.forEach(Thread::start);
+            for (Thread t : threads) {
+                t.join();
+            }
+            assertTrue(b.drain(30, TimeUnit.SECONDS));
+            assertTrue(b.idle());
+            assertEquals(0, b.depth());
+        }
+        int total = producers * devicesEach * perDevice;
+        assertEquals(total, r.done.size(), "every reading ran exactly once");
+        assertTrue(depths.stream().allMatch(d -> d <= 256), "the model bound held: " + Collections.max(depths));
+        Map<String, Integer> next = new java.util.HashMap<>();
+        for (Object[] d : r.done) {
+            String[] ctx = ((String) d[0]).split(":");
+            int expected = next.getOrDefault(ctx[0], 0);
+            assertEquals(expected, Integer.parseInt(ctx[1]), "readings of " + ctx[0] + " run in the order offered");
+            next.put(ctx[0], expected + 1);
+        }
+        assertEquals(producers * devicesEach, next.size());
+    }
 }
