@@ -1,10 +1,18 @@
 package dev.siteward.tests;
 
+import com.hivemq.client.mqtt.MqttClient;
+import com.hivemq.client.mqtt.MqttClientSslConfig;
+import com.hivemq.client.mqtt.MqttGlobalPublishFilter;
+import com.hivemq.client.mqtt.datatypes.MqttQos;
+import com.hivemq.client.mqtt.mqtt5.Mqtt5AsyncClient;
+import com.hivemq.client.mqtt.mqtt5.message.publish.Mqtt5PublishResult;
 import dev.siteward.device.DeviceIdentity;
 import dev.siteward.pki.tls.NoDelaySocketFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -24,6 +32,8 @@ import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.TrustManagerFactory;
 import org.eclipse.paho.mqttv5.client.IMqttToken;
 import org.eclipse.paho.mqttv5.client.MqttActionListener;
 import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
@@ -60,6 +70,8 @@ public final class InferenceEndToEndBench {
     private static final double MEMORY_MINUTES = Double.parseDouble(System.getProperty("bench.memory.minutes", "10"));
     private static final double START_RATE = Double.parseDouble(System.getProperty("bench.start.rate", "500"));
     private static final int REFINE_STEPS = Integer.getInteger("bench.refine.steps", 3);
+    /** The sensors' MQTT client: {@code hivemq} (event loops, the default) or {@code paho} (three threads each). */
+    private static final String CLIENT = System.getProperty("bench.client", "hivemq");
     private static final double WARM_UP_SECONDS = Double.parseDouble(System.getProperty("bench.warmup.seconds",
             "20"));
     private static final double SAMPLE_SECONDS = Double.parseDouble(System.getProperty("bench.sample.seconds", "30"));
@@ -352,7 +364,7 @@ public final class InferenceEndToEndBench {
 
     /** The connected sensors and the paced publisher. */
     static final class Fleet implements AutoCloseable {
-        final List<Sensor> sensors = new ArrayList<>();
+        final List<BenchSensor> sensors = new ArrayList<>();
         final ScheduledExecutorService pings = Executors.newScheduledThreadPool(2);
         final Random random = new Random(8);
         final byte[][] features;
@@ -388,11 +400,12 @@ public final class InferenceEndToEndBench {
             long t0 = System.nanoTime();
             ExecutorService pool = Executors.newFixedThreadPool(8);
             try {
-                List<Future<Sensor>> f = new ArrayList<>();
+                List<Future<BenchSensor>> f = new ArrayList<>();
                 for (DeviceIdentity d : devices) {
-                    f.add(pool.submit(() -> new Sensor(fleet, port, d)));
+                    f.add(pool.submit(() -> "paho".equals(CLIENT) ? new Sensor(fleet, port, d)
+                            : new EventLoopSensor(fleet, port, d)));
                 }
-                for (Future<Sensor> s : f) {
+                for (Future<BenchSensor> s : f) {
                     fleet.sensors.add(s.get(120, TimeUnit.SECONDS));
                 }
             } catch (Exception e) {
@@ -433,7 +446,7 @@ public final class InferenceEndToEndBench {
                     continue;
                 }
                 while (n < due && n < capacity) {
-                    Sensor s = sensors.get((int) ((first + n) % sensors.size()));
+                    BenchSensor s = sensors.get((int) ((first + n) % sensors.size()));
                     long seq = first + n;
                     byte[] payload = reading(seq, ts, features[(int) (seq % features.length)]);
                     sent[n] = System.nanoTime();
@@ -527,7 +540,7 @@ public final class InferenceEndToEndBench {
         @Override
         public void close() {
             ExecutorService pool = Executors.newFixedThreadPool(8);
-            for (Sensor s : sensors) {
+            for (BenchSensor s : sensors) {
                 pool.submit(s::close);
             }
             pool.shutdown();
@@ -540,8 +553,84 @@ public final class InferenceEndToEndBench {
         }
     }
 
-    /** One sensor: its own Paho MQTT 5 client and TLS connection with its own certificate. */
-    static final class Sensor implements MqttCallback, MqttActionListener {
+    /** One simulated sensor's connection. */
+    interface BenchSensor {
+        /** Publishes one reading with QoS 1, without waiting for its PUBACK. */
+        void publish(byte[] payload) throws Exception;
+
+        void close();
+    }
+
+    /**
+     * One sensor on the HiveMQ MQTT client ({@code -Dbench.client=hivemq}, the default): its own MQTT 5 connection
+     * and TLS session with its own certificate, but all connections share the client library's few Netty event-loop
+     * threads, so 1,000 sensors do not add 3,000 threads to the two cores the gateway runs on.
+     */
+    static final class EventLoopSensor implements BenchSensor {
+        final Fleet fleet;
+        final Mqtt5AsyncClient client;
+        final String readings;
+
+        EventLoopSensor(Fleet fleet, int port, DeviceIdentity device) throws Exception {
+            this.fleet = fleet;
+            String id = device.deviceId();
+            readings = "siteward/sensors/" + id + "/readings";
+            String results = "siteward/sensors/" + id + "/inference";
+            String errorsTopic = "siteward/sensors/" + id + "/errors";
+            KeyStore keys = KeyStore.getInstance("PKCS12");
+            keys.load(null, null);
+            char[] pass = "bench".toCharArray();
+            keys.setKeyEntry("device", device.privateKey(), pass, device.chain().toArray(new X509Certificate[0]));
+            KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            kmf.init(keys, pass);
+            KeyStore trust = KeyStore.getInstance("PKCS12");
+            trust.load(null, null);
+            trust.setCertificateEntry("root", device.root());
+            TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
+            tmf.init(trust);
+            client = MqttClient.builder().useMqttVersion5().identifier(id).serverHost("localhost").serverPort(port)
+                    .sslConfig(MqttClientSslConfig.builder().keyManagerFactory(kmf).trustManagerFactory(tmf)
+                            .protocols(List.of("TLSv1.3", "TLSv1.2")).build())
+                    .buildAsync();
+            client.publishes(MqttGlobalPublishFilter.SUBSCRIBED, p -> {
+                byte[] payload = p.getPayloadAsBytes();
+                if (p.getTopic().toString().equals(results)) {
+                    fleet.answered(payload);
+                } else {
+                    fleet.refused(payload);
+                }
+            });
+            client.connectWith().cleanStart(true).keepAlive(60).send().get(60, TimeUnit.SECONDS);
+            client.subscribeWith()
+                    .addSubscription().topicFilter(results).qos(MqttQos.AT_LEAST_ONCE).applySubscription()
+                    .addSubscription().topicFilter(errorsTopic).qos(MqttQos.AT_LEAST_ONCE).applySubscription()
+                    .send().get(30, TimeUnit.SECONDS);
+        }
+
+        @Override
+        public void publish(byte[] payload) {
+            client.publishWith().topic(readings).qos(MqttQos.AT_LEAST_ONCE).payload(payload).send()
+                    .whenComplete((result, failure) -> {
+                        if (failure != null || result.getError().isPresent() || (result
+                                instanceof Mqtt5PublishResult.Mqtt5Qos1Result q1
+                                && q1.getPubAck().getReasonCode().isError())) {
+                            fleet.publishFailed.incrementAndGet();
+                        }
+                    });
+        }
+
+        @Override
+        public void close() {
+            try {
+                client.disconnect().get(5, TimeUnit.SECONDS);
+            } catch (Exception ignored) {
+                // already gone
+            }
+        }
+    }
+
+    /** One sensor on Paho ({@code -Dbench.client=paho}): its own client, TLS connection and certificate. */
+    static final class Sensor implements BenchSensor, MqttCallback, MqttActionListener {
         final Fleet fleet;
         final MqttAsyncClient paho;
         final String readings;
@@ -569,7 +658,8 @@ public final class InferenceEndToEndBench {
                 new MqttSubscription(errorsTopic, 1)}).waitForCompletion(30_000);
         }
 
-        void publish(byte[] payload) throws MqttException {
+        @Override
+        public void publish(byte[] payload) throws MqttException {
             MqttMessage m = new MqttMessage(payload, 1, false, new MqttProperties());
             for (int attempt = 0; ; attempt++) {
                 try {
@@ -628,7 +718,8 @@ public final class InferenceEndToEndBench {
         public void authPacketArrived(int reasonCode, MqttProperties properties) {
         }
 
-        void close() {
+        @Override
+        public void close() {
             try {
                 if (paho.isConnected()) {
                     paho.disconnect(2_000).waitForCompletion(5_000);

@@ -13,12 +13,10 @@ import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.security.spec.PKCS8EncodedKeySpec;
+import java.util.ArrayDeque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.net.ssl.KeyManagerFactory;
@@ -60,7 +58,10 @@ public final class MqttInferenceClient implements MqttCallback, AutoCloseable {
     private final int maxPayload;
     private final ObjectMapper json = new ObjectMapper();
     private final ObjectMapper cbor = new ObjectMapper(new CBORFactory());
-    private final BlockingQueue<Outgoing> outbox = new LinkedBlockingQueue<>(OUTBOX);
+    /** Replies waiting for Paho's in-flight window, in order; guarded by itself. */
+    private final ArrayDeque<Outgoing> outbox = new ArrayDeque<>();
+    /** Whether the publisher thread holds a reply it took from the outbox (guarded by the outbox). */
+    private boolean holding;
     private final Thread publisher;
     private volatile boolean running = true;
     private volatile boolean relay;
@@ -241,8 +242,11 @@ public final class MqttInferenceClient implements MqttCallback, AutoCloseable {
     }
 
     /**
-     * Queues a reply for the publisher thread. Paho completes in-flight publishes on its callback thread, so
-     * publishing (and waiting for a free slot) on that thread, or on a batcher thread, would stall both.
+     * Sends a reply at once when nothing is queued before it and Paho's in-flight window has room (the common case:
+     * no hand-off to another thread on the way out), else queues it for the publisher thread. Paho frees in-flight
+     * slots on its callback thread, so waiting for a slot here (on that thread, or on a batcher thread) would stall
+     * both: only the publisher thread waits. Replies keep their order: none is sent directly while an earlier one is
+     * queued or held by the publisher.
      */
     private void publish(String topic, Map<String, Object> body, byte[] correlation) {
         byte[] bytes;
@@ -257,9 +261,52 @@ public final class MqttInferenceClient implements MqttCallback, AutoCloseable {
         if (correlation != null) {
             out.getProperties().setCorrelationData(correlation);
         }
-        if (!outbox.offer(new Outgoing(topic, out))) {
-            service.refused("reply_dropped");
-            LOG.warn("inference: reply queue full; dropped a reply to {}", topic);
+        Outgoing o = new Outgoing(topic, out);
+        synchronized (outbox) {
+            if (outbox.isEmpty() && !holding && sendNow(o)) {
+                return;
+            }
+            if (outbox.size() < OUTBOX) {
+                outbox.addLast(o);
+                outbox.notifyAll();
+                return;
+            }
+        }
+        service.refused("reply_dropped");
+        LOG.warn("inference: reply queue full; dropped a reply to {}", topic);
+    }
+
+    /** One attempt without waiting; {@code false} when Paho's window is full or the client is down (then queued). */
+    private boolean sendNow(Outgoing o) {
+        try {
+            client.publish(o.topic(), o.message());
+            return true;
+        } catch (MqttException e) {
+            return false;
+        }
+    }
+
+    /** The next queued reply, held until {@link #released}; {@code null} after 200 ms without one. */
+    private Outgoing next() throws InterruptedException {
+        synchronized (outbox) {
+            if (outbox.isEmpty()) {
+                outbox.wait(200);
+            }
+            Outgoing o = outbox.pollFirst();
+            holding = o != null;
+            return o;
+        }
+    }
+
+    private void released() {
+        synchronized (outbox) {
+            holding = false;
+        }
+    }
+
+    private boolean outboxEmpty() {
+        synchronized (outbox) {
+            return outbox.isEmpty() && !holding;
         }
     }
 
@@ -271,7 +318,7 @@ public final class MqttInferenceClient implements MqttCallback, AutoCloseable {
         while (running) {
             Outgoing o;
             try {
-                o = outbox.poll(200, TimeUnit.MILLISECONDS);
+                o = next();
             } catch (InterruptedException e) {
                 return;
             }
@@ -311,6 +358,7 @@ public final class MqttInferenceClient implements MqttCallback, AutoCloseable {
                     break;
                 }
             }
+            released();
         }
     }
 
@@ -380,7 +428,7 @@ public final class MqttInferenceClient implements MqttCallback, AutoCloseable {
         }
         long deadline = System.nanoTime() + REPLY_GRACE_MILLIS * 1_000_000;
         try {
-            while (!outbox.isEmpty() && client.isConnected() && System.nanoTime() < deadline) {
+            while (!outboxEmpty() && client.isConnected() && System.nanoTime() < deadline) {
                 Thread.sleep(10);
             }
         } catch (InterruptedException e) {
