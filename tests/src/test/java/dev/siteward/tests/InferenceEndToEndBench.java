@@ -96,8 +96,14 @@ public final class InferenceEndToEndBench {
         Path data = work.resolve("data");
         Map<String, String> env = Map.of("SITEWARD_INFERENCE_PER_DEVICE_QUEUE", "64");
         // enrollment of 1,000 devices from one address: lift the enrollment listener's per-source limit
-        List<String> common = List.of("-XX:NativeMemoryTracking=summary", "-Dsiteward.enroll-rate-per-second=10000",
-                "-Dsiteward.enroll-burst=10000");
+        List<String> common = new ArrayList<>(List.of("-XX:NativeMemoryTracking=summary",
+                "-Dsiteward.enroll-rate-per-second=10000", "-Dsiteward.enroll-burst=10000"));
+        // extra JVM options for both gateways, e.g. -Dbench.gateway.jvm="-Xlog:gc:file=/tmp/gw-gc-%p.log"
+        for (String o : System.getProperty("bench.gateway.jvm", "").trim().split("\\s+")) {
+            if (!o.isEmpty()) {
+                common.add(o);
+            }
+        }
         List<DeviceIdentity> devices;
         Step relayStep;
         Step relayLatency;

@@ -23,6 +23,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -108,6 +111,13 @@ public final class InferenceService implements AutoCloseable {
     private volatile ShadowRuns shadows;
     private volatile InferenceRecords records;
     private final DriftMonitor drift;
+    /**
+     * Action requests (policy decision, audit record with its fsync) run here, in order, not on a batcher thread: an
+     * alarm must not hold up the readings batched behind it. When {@value #ACTIONS_QUEUED} are waiting, the batcher
+     * thread runs the next one itself (slower, never lost).
+     */
+    private final ThreadPoolExecutor actions;
+    static final int ACTIONS_QUEUED = 10_000;
 
     public InferenceService(Targets targets, Loader loader, PolicyService policies, AuditTrail audit,
                             String serviceName, DynamicBatcher.Settings settings, InferenceMetrics metrics,
@@ -122,6 +132,28 @@ public final class InferenceService implements AutoCloseable {
         this.clock = clock;
         this.drift = new DriftMonitor(DriftMonitor.Settings.DEFAULTS, clock);
         this.targetCache = new TargetCache(targets, clock, targetTtl(), TARGET_REFRESH_LEAD, TARGET_REFRESH_PERIOD);
+        this.actions = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
+                new LinkedBlockingQueue<>(ACTIONS_QUEUED), r -> {
+                    Thread t = new Thread(r, "inference-actions");
+                    t.setDaemon(true);
+                    return t;
+                }, new ThreadPoolExecutor.CallerRunsPolicy());
+    }
+
+    /** Waits until every action request made so far has been decided and audited (tests, shutdown). */
+    public boolean awaitActions(long timeout, TimeUnit unit) throws InterruptedException {
+        java.util.concurrent.Future<?> marker;
+        try {
+            marker = actions.submit(() -> { });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            return actions.awaitTermination(timeout, unit);
+        }
+        try {
+            marker.get(timeout, unit);
+            return true;
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            return false;
+        }
     }
 
     /** The service over the gateway's release tables and model repository. */
@@ -301,7 +333,9 @@ public final class InferenceService implements AutoCloseable {
                     DecisionFilter.Step step = filter.add(above);
                     decision = step.decision();
                     if (step.alarmStarted() && pipeline.action() != null) {
-                        requestAction(pipeline, job.device(), p.reading().seq());
+                        String device = job.device();
+                        long seq = p.reading().seq();
+                        actions.execute(() -> requestActionSafely(pipeline, device, seq));
                     }
                 } else if (replay.kind() == RecentReadings.Replay.Kind.DECIDED && replay.decision() != null) {
                     // a resend: the first copy's decision, counted once
@@ -344,6 +378,15 @@ public final class InferenceService implements AutoCloseable {
             if (p.shadow() != null) {
                 p.shadow().activeFailed();
             }
+        }
+    }
+
+    private void requestActionSafely(InferencePipeline pipeline, String device, long seq) {
+        try {
+            requestAction(pipeline, device, seq);
+        } catch (RuntimeException e) {
+            LOG.error("inference: the {} request of {} for {} (seq {}) could not be decided or audited: {}",
+                    pipeline.action(), pipeline.model(), device, seq, e.toString());
         }
     }
 
@@ -390,6 +433,16 @@ public final class InferenceService implements AutoCloseable {
         }
         batchers.values().forEach(DynamicBatcher::close);
         batchers.clear();
+        // the batchers are done: no new action requests; decide and audit the queued ones
+        actions.shutdown();
+        try {
+            if (!actions.awaitTermination(10, TimeUnit.SECONDS)) {
+                LOG.warn("inference: {} action requests still queued at shutdown were not decided",
+                        actions.getQueue().size());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         InferenceRecords store = records;
         if (store != null) {
             store.close();

@@ -119,7 +119,8 @@ class ResentReadingsTest {
         return starts;
     }
 
-    long actions() {
+    long actions() throws InterruptedException {
+        assertTrue(service.awaitActions(10, TimeUnit.SECONDS), "action requests decided and audited");
         return audit.stream().filter(e -> e.type().equals(AuditEvent.ACTION_DECISION)).count();
     }
 

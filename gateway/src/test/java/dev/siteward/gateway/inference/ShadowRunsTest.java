@@ -130,6 +130,7 @@ class ShadowRunsTest {
             }
             prev = d.asText();
         }
+        assertTrue(service.awaitActions(10, TimeUnit.SECONDS), "action requests decided and audited");
         assertEquals(alarmStarts, audit.stream().filter(e -> e.type().equals(AuditEvent.ACTION_DECISION)).count());
         assertTrue(audit.stream().allMatch(e -> Long.valueOf(1).equals(e.details().get("version"))));
 
