@@ -225,6 +225,12 @@ class InferenceIT {
         assertTrue(metrics.contains("siteward_inference_latency_ms_bucket{model=\"demo/vibration\",le=\"+Inf\"}"),
                 metrics);
         assertTrue(metrics.contains("siteward_limit_refusals_total{limit=\"mqtt-messages\"} "), metrics);
+        // the embedded broker's own counters: readings in, results out, nothing dropped at this rate
+        assertTrue(java.util.regex.Pattern.compile("(?m)^siteward_mqtt_publishes_received_total [1-9][0-9]*$")
+                .matcher(metrics).find(), metrics);
+        assertTrue(java.util.regex.Pattern.compile("(?m)^siteward_mqtt_publishes_sent_total [1-9][0-9]*$")
+                .matcher(metrics).find(), metrics);
+        assertTrue(metrics.contains("\nsiteward_mqtt_messages_dropped_total 0\n"), metrics);
         // the expiry watch contributes its own families beside the inference and limit metrics
         assertTrue(java.util.regex.Pattern.compile("(?m)^siteward_certificate_expiry_seconds\\{kind=\"root\",name=\""
                 + "[^\"]+\",serial=\"[0-9a-f]+\"} [1-9][0-9]+$").matcher(metrics).find(), metrics);

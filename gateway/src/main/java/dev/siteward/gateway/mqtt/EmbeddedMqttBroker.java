@@ -171,10 +171,34 @@ public final class EmbeddedMqttBroker implements AutoCloseable {
 
     private final java.util.concurrent.atomic.AtomicBoolean stopped = new java.util.concurrent.atomic.AtomicBoolean();
 
+    /** The broker's message counters since start: PUBLISH packets received and sent, and messages it dropped. */
+    public record Counters(long publishesReceived, long publishesSent, long dropped) {
+    }
+
+    /**
+     * HiveMQ's own counters. {@code dropped} counts messages the broker discarded, for instance when a subscriber's
+     * queue (1,000 messages, HiveMQ's default; the gateway's shared subscription has one too) is full.
+     */
+    public Counters counters() {
+        com.codahale.metrics.MetricRegistry r = hivemq.getMetricRegistry();
+        return new Counters(count(r, "com.hivemq.messages.incoming.publish.count"),
+                count(r, "com.hivemq.messages.outgoing.publish.count"), count(r, "com.hivemq.messages.dropped.count"));
+    }
+
+    private static long count(com.codahale.metrics.MetricRegistry r, String name) {
+        com.codahale.metrics.Counter c = r == null ? null : r.getCounters().get(name);
+        return c == null ? 0 : c.getCount();
+    }
+
     /** Stops the broker (disconnecting every client); a second call does nothing. */
     @Override
     public void close() {
         if (stopped.compareAndSet(false, true)) {
+            Counters c = counters();
+            if (c.dropped() > 0) {
+                LOG.warn("embedded MQTT broker dropped {} messages since start (of {} received)", c.dropped(),
+                        c.publishesReceived());
+            }
             stopQuietly(hivemq, CLOSE_TIMEOUT);
         }
     }

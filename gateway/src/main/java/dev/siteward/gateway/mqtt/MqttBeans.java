@@ -8,6 +8,7 @@ import dev.siteward.gateway.server.SitewardConfiguration;
 import dev.siteward.pki.KeyMaterial;
 import dev.siteward.pki.PkiException;
 import dev.siteward.pki.ca.SiteCa;
+import dev.siteward.gateway.metrics.MetricFamilies;
 import io.micronaut.context.annotation.Bean;
 import io.micronaut.context.annotation.Factory;
 import io.micronaut.context.exceptions.ConfigurationException;
@@ -73,6 +74,14 @@ public class MqttBeans {
         refreshes.shutdownNow();
     }
 
+    private volatile EmbeddedMqttBroker started;
+
+    /** The embedded broker's message counters on {@code /prometheus} (nothing while it runs external or not yet). */
+    @Singleton
+    MetricFamilies brokerMetrics() {
+        return new BrokerMetrics(() -> started);
+    }
+
     @Singleton
     MqttAdmission mqttAdmission(ClientCertificateVerifier verifier, MqttConfiguration config) {
         return new MqttAdmission(verifier, new LinkedHashSet<>(config.getServiceNames()));
@@ -101,6 +110,7 @@ public class MqttBeans {
             });
             refreshes.scheduleWithFixedDelay(() -> refreshBrokerTls(broker, dataDir, credentials, ca),
                     TLS_REFRESH.toSeconds(), TLS_REFRESH.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+            started = broker;
             return broker;
         } catch (IOException | GeneralSecurityException | EmbeddedMqttBroker.MqttBrokerException e) {
             throw new ConfigurationException(e.getMessage(), e);
