@@ -386,7 +386,8 @@ public final class InferenceEndToEndBench {
         long nextSeq = 1;
 
         private Fleet() {
-            // readings near the model's reference mean: no anomaly decisions (no policy-checked actions per reading)
+            // readings near the model's reference mean: mostly normal decisions (a few k-of-n windows still start an
+            // alarm now and then, each a policy-checked, audited action request)
             features = new byte[64][];
             double[] mean = {0, 0, 0, 0, 1, 1, 2, 2};
             double[] std = {1, 1, 2, 2, 0.5, 0.5, 1.5, 1.5};
@@ -559,6 +560,14 @@ public final class InferenceEndToEndBench {
         }
     }
 
+    /** A sensor's topics in the MQTT contract (docs/mqtt.md): readings out, results and errors in. */
+    record Topics(String readings, String results, String errors) {
+        static Topics of(String deviceId) {
+            String prefix = "siteward/sensors/" + deviceId + "/";
+            return new Topics(prefix + "readings", prefix + "inference", prefix + "errors");
+        }
+    }
+
     /** One simulated sensor's connection. */
     interface BenchSensor {
         /** Publishes one reading with QoS 1, without waiting for its PUBACK. */
@@ -580,9 +589,10 @@ public final class InferenceEndToEndBench {
         EventLoopSensor(Fleet fleet, int port, DeviceIdentity device) throws Exception {
             this.fleet = fleet;
             String id = device.deviceId();
-            readings = "siteward/sensors/" + id + "/readings";
-            String results = "siteward/sensors/" + id + "/inference";
-            String errorsTopic = "siteward/sensors/" + id + "/errors";
+            Topics topics = Topics.of(id);
+            readings = topics.readings();
+            String results = topics.results();
+            String errorsTopic = topics.errors();
             KeyStore keys = KeyStore.getInstance("PKCS12");
             keys.load(null, null);
             char[] pass = "bench".toCharArray();
@@ -646,9 +656,10 @@ public final class InferenceEndToEndBench {
         Sensor(Fleet fleet, int port, DeviceIdentity device) throws Exception {
             this.fleet = fleet;
             String id = device.deviceId();
-            readings = "siteward/sensors/" + id + "/readings";
-            results = "siteward/sensors/" + id + "/inference";
-            errorsTopic = "siteward/sensors/" + id + "/errors";
+            Topics topics = Topics.of(id);
+            readings = topics.readings();
+            results = topics.results();
+            errorsTopic = topics.errors();
             // a shared scheduler for keep-alive pings instead of one Timer thread per client
             paho = new MqttAsyncClient("ssl://localhost:" + port, id, new MemoryPersistence(),
                     new TimerPingSender(fleet.pings), null);
