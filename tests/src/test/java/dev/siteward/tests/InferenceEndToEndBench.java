@@ -72,6 +72,14 @@ public final class InferenceEndToEndBench {
     private static final int REFINE_STEPS = Integer.getInteger("bench.refine.steps", 3);
     /** The sensors' MQTT client: {@code hivemq} (event loops, the default) or {@code paho} (three threads each). */
     private static final String CLIENT = System.getProperty("bench.client", "hivemq");
+    /**
+     * The committed demo model served: {@code vibration-demo} (the detector {@code siteward demo} serves: readings
+     * from the reference law are normal) or {@code vibration-v1} (random weights: about half of such readings score
+     * above the threshold, so every sensor's k-of-n window keeps starting alarms — an audited action storm).
+     */
+    private static final String MODEL = System.getProperty("bench.model", "vibration-demo");
+    /** With a rate here, no search and no memory run: warm-up, then latency at this rate for both gateways. */
+    private static final double FIXED_RATE = Double.parseDouble(System.getProperty("bench.latency.rate", "0"));
     private static final double WARM_UP_SECONDS = Double.parseDouble(System.getProperty("bench.warmup.seconds",
             "20"));
     private static final double SAMPLE_SECONDS = Double.parseDouble(System.getProperty("bench.sample.seconds", "30"));
@@ -117,7 +125,7 @@ public final class InferenceEndToEndBench {
             notes.add(String.format(Locale.ROOT, "enrolled %d devices (admin-API token + EST, SDK) in %.1f s",
                     devices.size(), (System.nanoTime() - t0) / 1e9));
             try (Fleet fleet = Fleet.connect(gateway.mqttPort(), devices, notes, "relay")) {
-                relayStep = search(fleet, "relay");
+                relayStep = FIXED_RATE > 0 ? warmUp(fleet) : search(fleet, "relay");
                 relayLatency = fleet.run(relayStep.offered / 2, LATENCY_SECONDS);
                 System.out.println("relay latency at " + relayLatency);
             }
@@ -135,9 +143,16 @@ public final class InferenceEndToEndBench {
                 fleet.run(100, 3); // every sensor's model resolved and loaded
                 Thread.sleep(5_000);
                 rssIdle = rssKb(pid);
-                inferStep = search(fleet, "inference");
+                inferStep = FIXED_RATE > 0 ? warmUp(fleet) : search(fleet, "inference");
                 inferLatency = fleet.run(inferStep.offered / 2, LATENCY_SECONDS);
                 System.out.println("inference latency at " + inferLatency);
+                if (FIXED_RATE > 0) {
+                    System.out.println("relay slowest windows: " + relayLatency.slowest);
+                    System.out.println("inference slowest windows: " + inferLatency.slowest);
+                    System.out.println("fixed-rate latency (bench.latency.rate): relay " + relayLatency
+                            + " | inference " + inferLatency);
+                    return;
+                }
                 // 3) memory over a long loaded run at half the sustained rate
                 double rate = inferStep.offered / 2;
                 long end = System.nanoTime() + (long) (MEMORY_MINUTES * 60e9);
@@ -208,17 +223,17 @@ public final class InferenceEndToEndBench {
                 kb.applyAsLong(last) / 1024, samples.stream().mapToLong(kb).max().orElse(0) / 1024, slope(samples, kb));
     }
 
-    /** Keygen, publisher trust, sign + publish the demo vibration model, release it to class {@code sensor}. */
+    /** Keygen, publisher trust, sign + publish {@code bench.model} as demo/vibration, release it to class sensor. */
     static void releaseModel(GatewayProcess gateway, Path work) throws Exception {
         check(Processes.run(work, Map.of(), Processes.siteward("model", "keygen", "--out",
                 work.resolve("demo").toString(), "--name", "demo")));
         check(gateway.cli("publisher", "add", "demo-team", "--roots", work.resolve("demo/publisher-cert.pem")
                 .toString(), "--models", "demo/*"));
-        Path model = Files.createDirectories(work.resolve("vibration-v1"));
+        Path model = Files.createDirectories(work.resolve(MODEL));
         for (String f : List.of("model.onnx", "siteward-model.yaml")) {
-            Files.copy(InferenceIT.demo().resolve("vibration-v1").resolve(f), model.resolve(f));
+            Files.copy(InferenceIT.demo().resolve(MODEL).resolve(f), model.resolve(f));
         }
-        Path sig = work.resolve("vibration-v1.sig");
+        Path sig = work.resolve(MODEL + ".sig");
         check(Processes.run(work, Map.of(), Processes.siteward("model", "sign", model.toString(), "--key",
                 work.resolve("demo/publisher-key.pem").toString(), "--cert-chain",
                 work.resolve("demo/publisher-cert.pem").toString(), "--out", sig.toString())));
@@ -262,6 +277,13 @@ public final class InferenceEndToEndBench {
      * Finds the highest offered rate at which every reading is answered and the gateway keeps up: the rate grows by
      * half while steps pass, then is bisected {@code REFINE_STEPS} times between the last pass and the first fail.
      */
+    /** For {@code bench.latency.rate}: the search's warm-up; the step returned stands for "sustained at twice it". */
+    static Step warmUp(Fleet fleet) throws Exception {
+        fleet.run(Math.min(FIXED_RATE, 200), 5);
+        fleet.run(FIXED_RATE, WARM_UP_SECONDS);
+        return new Step(FIXED_RATE * 2, 0);
+    }
+
     static Step search(Fleet fleet, String label) throws Exception {
         // warm-up, not counted: JIT, TLS, model, caches. Both gateways are fresh processes here (the inference one is
         // restarted just before its search), and a cold first step decided earlier searches on its own.
@@ -315,6 +337,8 @@ public final class InferenceEndToEndBench {
         long tailNanos;
         long[] latencies = new long[0];
         String history = "";
+        /** The slowest 100-ms windows of the step (see {@code Fleet.slowest}). */
+        String slowest = "";
 
         Step(double offered, double seconds) {
             this.offered = offered;
@@ -386,16 +410,16 @@ public final class InferenceEndToEndBench {
         long nextSeq = 1;
 
         private Fleet() {
-            // readings near the model's reference mean: mostly normal decisions (a few k-of-n windows still start an
-            // alarm now and then, each a policy-checked, audited action request)
-            features = new byte[64][];
+            // readings drawn from the model's reference law N(mean, std): the detector (vibration-demo) finds them
+            // normal; 1,024 of them, so that each sensor cycles through 128 (round-robin over 1,000 sensors)
+            features = new byte[1024][];
             double[] mean = {0, 0, 0, 0, 1, 1, 2, 2};
             double[] std = {1, 1, 2, 2, 0.5, 0.5, 1.5, 1.5};
             for (int i = 0; i < features.length; i++) {
                 StringBuilder b = new StringBuilder("[");
                 for (int j = 0; j < 8; j++) {
                     b.append(j == 0 ? "" : ",").append(String.format(Locale.ROOT, "%.4f",
-                            mean[j] + 0.3 * std[j] * random.nextGaussian()));
+                            mean[j] + std[j] * random.nextGaussian()));
                 }
                 features[i] = b.append(']').toString().getBytes(StandardCharsets.UTF_8);
             }
@@ -442,6 +466,7 @@ public final class InferenceEndToEndBench {
             codes.clear();
             window = new Window(first, sent, answered);
             String ts = Instant.now().truncatedTo(ChronoUnit.SECONDS).toString();
+            long wallStart = System.currentTimeMillis();
             long start = System.nanoTime();
             long end = start + (long) (seconds * 1e9);
             int n = 0;
@@ -487,10 +512,39 @@ public final class InferenceEndToEndBench {
                 }
             }
             step.tailNanos = Math.max(0, lastAnswer - lastPublish);
+            step.slowest = slowest(sent, answered, n, start, wallStart);
             Arrays.sort(lat, 0, k);
             step.latencies = Arrays.copyOf(lat, k);
             Thread.sleep(1_000); // let stragglers of this step land before the next one
             return step;
+        }
+
+        /**
+         * The ten 100-ms windows (by send time, wall clock) with the slowest answers: when the tail happened, to set
+         * next to the gateway's GC log and its own log.
+         */
+        private static String slowest(long[] sent, AtomicLongArray answered, int n, long start, long wallStart) {
+            int bins = (int) ((sent[Math.max(0, n - 1)] - start) / 100_000_000L) + 1;
+            long[] max = new long[bins];
+            int[] over = new int[bins];
+            for (int i = 0; i < n; i++) {
+                long a = answered.get(i);
+                if (a == 0) {
+                    continue;
+                }
+                int b = (int) Math.min(bins - 1, Math.max(0, (sent[i] - start) / 100_000_000L));
+                max[b] = Math.max(max[b], a - sent[i]);
+                if (a - sent[i] > 5_000_000L) {
+                    over[b]++;
+                }
+            }
+            java.time.format.DateTimeFormatter f = java.time.format.DateTimeFormatter.ofPattern("HH:mm:ss.S")
+                    .withZone(java.time.ZoneOffset.UTC);
+            return java.util.stream.IntStream.range(0, bins).boxed()
+                    .sorted((x, y) -> Long.compare(max[y], max[x])).limit(10)
+                    .map(b -> String.format(Locale.ROOT, "%s max %.1f ms (%d > 5 ms)",
+                            f.format(Instant.ofEpochMilli(wallStart + b * 100L)), max[b] / 1e6, over[b]))
+                    .collect(java.util.stream.Collectors.joining("; "));
         }
 
         private static long countAnswered(AtomicLongArray a, int n) {
