@@ -172,9 +172,10 @@ public final class InferenceService implements AutoCloseable {
             public Map<String, List<ReleaseTargets.Target>> forDevices(List<String> deviceIds) throws Exception {
                 return store.inTransaction(c -> {
                     Map<String, List<ReleaseTargets.Target>> out = new LinkedHashMap<>();
+                    ReleaseTargets.Reader reader = new ReleaseTargets.Reader(c);
                     for (String id : deviceIds) {
                         Device d = devices.find(c, id);
-                        out.put(id, ReleaseTargets.forDevice(c, id, d == null ? Map.of() : d.labels()));
+                        out.put(id, reader.forDevice(id, d == null ? Map.of() : d.labels()));
                     }
                     return out;
                 });

@@ -1,5 +1,6 @@
 package dev.siteward.gateway.models;
 
+import dev.siteward.gateway.rollout.Rollout;
 import dev.siteward.gateway.rollout.RolloutTargets;
 import dev.siteward.pki.modelsig.Withdrawal;
 import java.sql.Connection;
@@ -8,6 +9,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -37,49 +39,103 @@ public final class ReleaseTargets {
      */
     public static List<Target> forDevice(Connection c, String deviceId, Map<String, String> labels)
             throws SQLException {
-        String channel = labels.getOrDefault("channel", ModelRepository.DEFAULT_CHANNEL);
-        String cls = labels.get("class");
-        List<RolloutTargets.Release> applicable = new ArrayList<>();
-        try (PreparedStatement ps = c.prepareStatement("SELECT model_name, channel, version, classes, rollback_from, "
-                + "released_at FROM model_releases WHERE channel = ? ORDER BY model_name")) {
-            ps.setString(1, channel);
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    ModelRepository.Release r = ModelRepository.release(rs.getString("model_name"), rs);
-                    if (r.classes().isEmpty() || (cls != null && r.classes().contains(cls))) {
-                        applicable.add(new RolloutTargets.Release(r.model(), r.channel(), r.version(), r.classes(),
-                                r.rollbackFrom()));
+        return new Reader(c).forDevice(deviceId, labels);
+    }
+
+    /**
+     * Reads the targets of several devices in one transaction, reading what they share once: a channel's releases and
+     * rollouts, a model's withdrawals and versions (the device's own labels and rollout stage are applied per device).
+     * Valid only inside the transaction of its connection; not thread-safe.
+     */
+    public static final class Reader {
+        private final Connection c;
+        private final Map<String, List<ModelRepository.Release>> releases = new HashMap<>();
+        private final Map<String, List<Rollout>> rollouts = new HashMap<>();
+        private final Map<String, List<ModelRepository.StoredWithdrawal>> withdrawals = new HashMap<>();
+        private final Map<String, List<ModelRepository.Version>> versions = new HashMap<>();
+
+        public Reader(Connection c) {
+            this.c = c;
+        }
+
+        /** The targets for a device with this id and these labels, as {@link ReleaseTargets#forDevice}. */
+        public List<Target> forDevice(String deviceId, Map<String, String> labels) throws SQLException {
+            String channel = labels.getOrDefault("channel", ModelRepository.DEFAULT_CHANNEL);
+            String cls = labels.get("class");
+            List<RolloutTargets.Release> applicable = new ArrayList<>();
+            for (ModelRepository.Release r : channelReleases(channel)) {
+                if (r.classes().isEmpty() || (cls != null && r.classes().contains(cls))) {
+                    applicable.add(new RolloutTargets.Release(r.model(), r.channel(), r.version(), r.classes(),
+                            r.rollbackFrom()));
+                }
+            }
+            List<Rollout> channelRollouts = rollouts.get(channel);
+            if (channelRollouts == null) {
+                channelRollouts = RolloutTargets.ofChannel(c, channel);
+                rollouts.put(channel, channelRollouts);
+            }
+            List<Target> out = new ArrayList<>();
+            for (RolloutTargets.Choice r : RolloutTargets.choose(channelRollouts, deviceId, labels, channel,
+                    applicable)) {
+                List<ModelRepository.StoredWithdrawal> stored = withdrawals(r.model());
+                List<Withdrawal> withdrawn = stored.stream().map(ModelRepository.StoredWithdrawal::withdrawal).toList();
+                long version = r.version();
+                Long rollbackFrom = r.rollbackFrom();
+                if (withdrawn.stream().anyMatch(w -> w.withdraws(r.version()))) {
+                    var fallback = versions(r.model()).stream()
+                            .filter(v -> v.version() < r.version() && !v.withdrawn())
+                            .max(Comparator.comparingLong(ModelRepository.Version::version));
+                    if (fallback.isEmpty()) {
+                        continue;
+                    }
+                    version = fallback.get().version();
+                    rollbackFrom = Math.max(r.version(), rollbackFrom == null ? r.version() : rollbackFrom);
+                }
+                long chosen = version;
+                ModelRepository.Version v = versions(r.model()).stream()
+                        .filter(x -> x.version() == chosen).findFirst().orElseThrow();
+                out.add(new Target(r.model(), chosen, r.channel(), rollbackFrom, v.signatureSha256(),
+                        v.signatureSize(), v.files(),
+                        stored.stream().map(ModelRepository.StoredWithdrawal::bundleSha256).toList()));
+            }
+            return out;
+        }
+
+        private List<ModelRepository.Release> channelReleases(String channel) throws SQLException {
+            List<ModelRepository.Release> list = releases.get(channel);
+            if (list != null) {
+                return list;
+            }
+            list = new ArrayList<>();
+            try (PreparedStatement ps = c.prepareStatement("SELECT model_name, channel, version, classes, "
+                    + "rollback_from, released_at FROM model_releases WHERE channel = ? ORDER BY model_name")) {
+                ps.setString(1, channel);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        list.add(ModelRepository.release(rs.getString("model_name"), rs));
                     }
                 }
             }
+            releases.put(channel, list);
+            return list;
         }
-        List<ModelRepository.Release> releases = new ArrayList<>();
-        for (RolloutTargets.Choice ch : RolloutTargets.choose(c, deviceId, labels, channel, applicable)) {
-            releases.add(new ModelRepository.Release(ch.model(), ch.channel(), ch.version(), List.of(),
-                    ch.rollbackFrom(), null));
-        }
-        List<Target> out = new ArrayList<>();
-        for (ModelRepository.Release r : releases) {
-            List<ModelRepository.StoredWithdrawal> stored = ModelRepository.storedWithdrawals(c, r.model());
-            List<Withdrawal> withdrawals = stored.stream().map(ModelRepository.StoredWithdrawal::withdrawal).toList();
-            long version = r.version();
-            Long rollbackFrom = r.rollbackFrom();
-            if (withdrawals.stream().anyMatch(w -> w.withdraws(r.version()))) {
-                var fallback = ModelRepository.versions(c, r.model()).stream()
-                        .filter(v -> v.version() < r.version() && !v.withdrawn())
-                        .max(Comparator.comparingLong(ModelRepository.Version::version));
-                if (fallback.isEmpty()) {
-                    continue;
-                }
-                version = fallback.get().version();
-                rollbackFrom = Math.max(r.version(), rollbackFrom == null ? r.version() : rollbackFrom);
+
+        private List<ModelRepository.StoredWithdrawal> withdrawals(String model) throws SQLException {
+            List<ModelRepository.StoredWithdrawal> list = withdrawals.get(model);
+            if (list == null) {
+                list = ModelRepository.storedWithdrawals(c, model);
+                withdrawals.put(model, list);
             }
-            long chosen = version;
-            ModelRepository.Version v = ModelRepository.versions(c, r.model()).stream()
-                    .filter(x -> x.version() == chosen).findFirst().orElseThrow();
-            out.add(new Target(r.model(), chosen, r.channel(), rollbackFrom, v.signatureSha256(), v.signatureSize(),
-                    v.files(), stored.stream().map(ModelRepository.StoredWithdrawal::bundleSha256).toList()));
+            return list;
         }
-        return out;
+
+        private List<ModelRepository.Version> versions(String model) throws SQLException {
+            List<ModelRepository.Version> list = versions.get(model);
+            if (list == null) {
+                list = ModelRepository.versions(c, model);
+                versions.put(model, list);
+            }
+            return list;
+        }
     }
 }

@@ -39,8 +39,22 @@ public final class RolloutTargets {
      */
     public static List<Choice> choose(Connection c, String deviceId, Map<String, String> labels, String channel,
                                       List<Release> releases) throws SQLException {
+        return choose(ofChannel(c, channel), deviceId, labels, channel, releases);
+    }
+
+    /** The channel's rollouts, as {@link #choose(List, String, Map, String, List)} takes them. */
+    public static List<Rollout> ofChannel(Connection c, String channel) throws SQLException {
+        return RolloutService.ofChannel(c, channel);
+    }
+
+    /**
+     * {@link #choose(Connection, String, Map, String, List)} with the channel's rollouts already read (for several
+     * devices in one transaction).
+     */
+    public static List<Choice> choose(List<Rollout> channelRollouts, String deviceId, Map<String, String> labels,
+                                      String channel, List<Release> releases) {
         Map<String, List<Rollout>> byModel = new LinkedHashMap<>();
-        for (Rollout r : RolloutService.ofChannel(c, channel)) {
+        for (Rollout r : channelRollouts) {
             byModel.computeIfAbsent(r.model(), k -> new ArrayList<>()).add(r);
         }
         Map<String, Choice> out = new java.util.TreeMap<>();

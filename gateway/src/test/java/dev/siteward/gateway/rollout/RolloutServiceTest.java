@@ -17,6 +17,7 @@ import dev.siteward.gateway.models.ModelException;
 import dev.siteward.gateway.models.ModelRepository;
 import dev.siteward.gateway.models.ReleaseKey;
 import dev.siteward.gateway.models.ReleaseMetadata;
+import dev.siteward.gateway.models.ReleaseTargets;
 import dev.siteward.gateway.store.GatewayStore;
 import dev.siteward.gateway.trust.PublisherTrust;
 import dev.siteward.pki.KeyMaterial;
@@ -434,6 +435,43 @@ class RolloutServiceTest {
         pollAll(Set.of());
         assertEquals(FLEET, running(1));
         assertEquals("rollout.state", assertThrows(ModelException.class, () -> rollouts.rollback(r.id())).code());
+    }
+
+    @Test
+    void targetsReadForManyDevicesInOneTransactionEqualThoseReadOneByOne() throws Exception {
+        pollAll(Set.of());
+        Rollout r = rollouts.start(start(2, "zone=line-3,50%,100%", Duration.ofMinutes(10), false));
+        pollAll(Set.of());
+        clock.advance(Duration.ofMinutes(11));
+        pollAll(Set.of());
+        rollouts.tick();
+        assertEquals(1, rollouts.get(r.id()).currentStage());
+        assertSameTargets(Set.of(1L, 2L));
+        rollouts.rollback(r.id());
+        assertSameTargets(Set.of(1L));
+    }
+
+    /** {@link ReleaseTargets.Reader} over the whole fleet in one transaction against one read per device. */
+    private void assertSameTargets(Set<Long> expectedVersions) throws Exception {
+        Map<String, List<ReleaseTargets.Target>> together = store.inTransaction(c -> {
+            ReleaseTargets.Reader reader = new ReleaseTargets.Reader(c);
+            Map<String, List<ReleaseTargets.Target>> out = new HashMap<>();
+            for (String id : devices.keySet()) {
+                out.put(id, reader.forDevice(id, labelsOf(id)));
+            }
+            return out;
+        });
+        Set<Long> versions = new HashSet<>();
+        for (String id : devices.keySet()) {
+            List<ReleaseTargets.Target> alone = store.inTransaction(c -> ReleaseTargets.forDevice(c, id, labelsOf(id)));
+            assertEquals(alone, together.get(id), id);
+            alone.forEach(t -> versions.add(t.version()));
+        }
+        assertEquals(expectedVersions, versions);
+    }
+
+    private static Map<String, String> labelsOf(String id) {
+        return Map.of("zone", Integer.parseInt(id.substring(4)) < 20 ? "line-3" : "line-1");
     }
 
     @Test
