@@ -69,11 +69,7 @@ public final class ReleaseTargets {
                             r.rollbackFrom()));
                 }
             }
-            List<Rollout> channelRollouts = rollouts.get(channel);
-            if (channelRollouts == null) {
-                channelRollouts = RolloutTargets.ofChannel(c, channel);
-                rollouts.put(channel, channelRollouts);
-            }
+            List<Rollout> channelRollouts = memo(rollouts, channel, ch -> RolloutTargets.ofChannel(c, ch));
             List<Target> out = new ArrayList<>();
             for (RolloutTargets.Choice r : RolloutTargets.choose(channelRollouts, deviceId, labels, channel,
                     applicable)) {
@@ -102,40 +98,41 @@ public final class ReleaseTargets {
         }
 
         private List<ModelRepository.Release> channelReleases(String channel) throws SQLException {
-            List<ModelRepository.Release> list = releases.get(channel);
-            if (list != null) {
-                return list;
-            }
-            list = new ArrayList<>();
-            try (PreparedStatement ps = c.prepareStatement("SELECT model_name, channel, version, classes, "
-                    + "rollback_from, released_at FROM model_releases WHERE channel = ? ORDER BY model_name")) {
-                ps.setString(1, channel);
-                try (ResultSet rs = ps.executeQuery()) {
-                    while (rs.next()) {
-                        list.add(ModelRepository.release(rs.getString("model_name"), rs));
+            return memo(releases, channel, ch -> {
+                List<ModelRepository.Release> list = new ArrayList<>();
+                try (PreparedStatement ps = c.prepareStatement("SELECT model_name, channel, version, classes, "
+                        + "rollback_from, released_at FROM model_releases WHERE channel = ? ORDER BY model_name")) {
+                    ps.setString(1, ch);
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            list.add(ModelRepository.release(rs.getString("model_name"), rs));
+                        }
                     }
                 }
-            }
-            releases.put(channel, list);
-            return list;
+                return list;
+            });
         }
 
         private List<ModelRepository.StoredWithdrawal> withdrawals(String model) throws SQLException {
-            List<ModelRepository.StoredWithdrawal> list = withdrawals.get(model);
-            if (list == null) {
-                list = ModelRepository.storedWithdrawals(c, model);
-                withdrawals.put(model, list);
-            }
-            return list;
+            return memo(withdrawals, model, m -> ModelRepository.storedWithdrawals(c, m));
         }
 
         private List<ModelRepository.Version> versions(String model) throws SQLException {
-            List<ModelRepository.Version> list = versions.get(model);
-            if (list == null) {
-                list = ModelRepository.versions(c, model);
-                versions.put(model, list);
+            return memo(versions, model, m -> ModelRepository.versions(c, m));
+        }
+
+        private interface Read<T> {
+            T read(String key) throws SQLException;
+        }
+
+        /** What this transaction already read for {@code key}, or what {@code read} reads now (then kept). */
+        private static <T> T memo(Map<String, T> cache, String key, Read<T> read) throws SQLException {
+            T value = cache.get(key);
+            if (value == null) {
+                value = read.read(key);
+                cache.put(key, value);
             }
-            return list;
+            return value;
         }
     }
 }
