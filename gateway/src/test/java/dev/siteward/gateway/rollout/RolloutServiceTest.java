@@ -422,7 +422,9 @@ class RolloutServiceTest {
         assertEquals(1, rollouts.get(r.id()).currentStage());
         pollAll(Set.of());
         long atHalf = running(2);
-        assertTrue(atHalf > 80 && atHalf < 130, "50% stage runs on " + atHalf);
+        // 20 devices of line-3 and binomial(180, 0.5) of the rest (random rollout id): mean 110; outside (75, 150)
+        // less than once in a million runs (the former upper bound 130 was crossed about once in 500)
+        assertTrue(atHalf > 75 && atHalf < 150, "50% stage runs on " + atHalf);
         rollouts.abort(r.id());
         clock.advance(Duration.ofHours(2));
         pollAll(Set.of());
