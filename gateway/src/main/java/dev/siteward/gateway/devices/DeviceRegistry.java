@@ -18,7 +18,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -58,6 +60,26 @@ public final class DeviceRegistry {
     /** The device as seen inside the caller's transaction, or null. */
     public Device find(Connection c, String id) throws SQLException {
         return load(c, id);
+    }
+
+    /**
+     * The labels of the devices the registry knows, by id (unknown ids are left out), read inside the caller's
+     * transaction: one light query per device, without the certificates {@link #find} reads too (the inference
+     * service re-reads the release targets of every busy device every few seconds, and needs only these).
+     */
+    public Map<String, Map<String, String>> labels(Connection c, Collection<String> ids) throws SQLException {
+        Map<String, Map<String, String>> out = new LinkedHashMap<>();
+        try (PreparedStatement ps = c.prepareStatement("SELECT labels FROM devices WHERE id = ?")) {
+            for (String id : ids) {
+                ps.setString(1, id);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (rs.next()) {
+                        out.put(id, Labels.fromJson(rs.getString(1)));
+                    }
+                }
+            }
+        }
+        return out;
     }
 
     /** The device, or DEVICE_NOT_FOUND. */

@@ -3,7 +3,6 @@ package dev.siteward.gateway.inference;
 import dev.siteward.gateway.audit.AuditEvent;
 import dev.siteward.gateway.audit.AuditTrail;
 import dev.siteward.gateway.authorization.PolicyService;
-import dev.siteward.gateway.devices.Device;
 import dev.siteward.gateway.devices.DeviceRegistry;
 import dev.siteward.gateway.drift.DriftMonitor;
 import dev.siteward.gateway.models.ModelRepository;
@@ -164,8 +163,8 @@ public final class InferenceService implements AutoCloseable {
         Targets t = new Targets() {
             @Override
             public List<ReleaseTargets.Target> forDevice(String deviceId) throws Exception {
-                Map<String, String> labels = devices.find(deviceId).map(Device::labels).orElse(Map.of());
-                return store.inTransaction(c -> ReleaseTargets.forDevice(c, deviceId, labels));
+                return store.inTransaction(c -> ReleaseTargets.forDevice(c, deviceId,
+                        devices.labels(c, List.of(deviceId)).getOrDefault(deviceId, Map.of())));
             }
 
             @Override
@@ -173,9 +172,9 @@ public final class InferenceService implements AutoCloseable {
                 return store.inTransaction(c -> {
                     Map<String, List<ReleaseTargets.Target>> out = new LinkedHashMap<>();
                     ReleaseTargets.Reader reader = new ReleaseTargets.Reader(c);
+                    Map<String, Map<String, String>> labels = devices.labels(c, deviceIds);
                     for (String id : deviceIds) {
-                        Device d = devices.find(c, id);
-                        out.put(id, reader.forDevice(id, d == null ? Map.of() : d.labels()));
+                        out.put(id, reader.forDevice(id, labels.getOrDefault(id, Map.of())));
                     }
                     return out;
                 });

@@ -1,9 +1,14 @@
 package dev.siteward.gateway.rollout;
 
 import dev.siteward.gateway.audit.AuditTrail;
+import dev.siteward.gateway.devices.DeviceRegistry;
 import dev.siteward.gateway.devices.Labels;
 import dev.siteward.gateway.models.ReleaseTargets;
 import dev.siteward.gateway.store.GatewayStore;
+import dev.siteward.pki.CertificateProfile;
+import dev.siteward.pki.ca.JournalCertificateRegistry;
+import dev.siteward.pki.ca.RegistryEntry;
+import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -127,6 +132,53 @@ public final class RolloutBench {
             System.out.printf(Locale.ROOT, "release targets of %d devices, 100 per transaction: one by one median "
                     + "%.1f us/device, ReleaseTargets.Reader %.1f us/device (%.1fx faster)%n", n,
                     median(alone) * 1000 / n, median(shared) * 1000 / n, median(alone) / median(shared));
+
+            // the labels those reads need, per device: the whole device record (with its certificate, from the
+            // CA's registry) as the refresh read it before, against DeviceRegistry.labels (the labels column alone)
+            try (JournalCertificateRegistry certs = JournalCertificateRegistry.open(dir.resolve("issued.journal"))) {
+                for (int i = 0; i < n; i++) {
+                    BigInteger serial = BigInteger.valueOf(1_000_000L + i);
+                    certs.record(new RegistryEntry(serial, CertificateProfile.DEVICE, id(i), null, clock.instant(),
+                            clock.instant().plus(Duration.ofDays(365)), new byte[400], null, null));
+                }
+                DeviceRegistry registry = new DeviceRegistry(store, certs, clock);
+                List<Double> records = new ArrayList<>();
+                List<Double> labelsOnly = new ArrayList<>();
+                for (int round = 0; round < 6; round++) {
+                    records.add(timeMs(() -> deviceLabels(store, registry, n, false)));
+                    labelsOnly.add(timeMs(() -> deviceLabels(store, registry, n, true)));
+                }
+                records.remove(0);
+                labelsOnly.remove(0);
+                System.out.printf(Locale.ROOT, "labels of %d devices, 100 per transaction: device records median "
+                        + "%.1f us/device, DeviceRegistry.labels %.1f us/device (%.1fx faster)%n", n,
+                        median(records) * 1000 / n, median(labelsOnly) * 1000 / n,
+                        median(records) / median(labelsOnly));
+            }
+        }
+    }
+
+    static void deviceLabels(GatewayStore store, DeviceRegistry registry, int devices, boolean labelsOnly)
+            throws Exception {
+        for (int from = 0; from < devices; from += 100) {
+            List<String> ids = new ArrayList<>();
+            for (int i = from; i < Math.min(devices, from + 100); i++) {
+                ids.add(id(i));
+            }
+            store.inTransaction(c -> {
+                if (labelsOnly) {
+                    if (registry.labels(c, ids).size() != ids.size()) {
+                        throw new IllegalStateException("labels missing");
+                    }
+                } else {
+                    for (String id : ids) {
+                        if (registry.find(c, id).labels().isEmpty()) {
+                            throw new IllegalStateException("no labels for " + id);
+                        }
+                    }
+                }
+                return null;
+            });
         }
     }
 

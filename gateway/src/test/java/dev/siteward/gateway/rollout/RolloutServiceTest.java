@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.nimbusds.jose.JWSObject;
 import dev.siteward.gateway.audit.AuditEvent;
+import dev.siteward.gateway.devices.DeviceRegistry;
 import dev.siteward.gateway.devices.Labels;
 import dev.siteward.gateway.models.BlobStore;
 import dev.siteward.gateway.models.ModelException;
@@ -453,13 +454,22 @@ class RolloutServiceTest {
         assertSameTargets(Set.of(1L));
     }
 
-    /** {@link ReleaseTargets.Reader} over the whole fleet in one transaction against one read per device. */
+    /**
+     * {@link ReleaseTargets.Reader} over the whole fleet in one transaction, with the labels read in bulk from the
+     * device registry (as the inference service's refresh does), against one read per device.
+     */
     private void assertSameTargets(Set<Long> expectedVersions) throws Exception {
+        DeviceRegistry registry = new DeviceRegistry(store, pki.ca().registry(), clock);
+        List<String> ids = new ArrayList<>(devices.keySet());
+        ids.add("cam-unknown");
         Map<String, List<ReleaseTargets.Target>> together = store.inTransaction(c -> {
             ReleaseTargets.Reader reader = new ReleaseTargets.Reader(c);
+            Map<String, Map<String, String>> labels = registry.labels(c, ids);
+            assertEquals(devices.size(), labels.size(), "an unknown device has no labels entry");
             Map<String, List<ReleaseTargets.Target>> out = new HashMap<>();
             for (String id : devices.keySet()) {
-                out.put(id, reader.forDevice(id, labelsOf(id)));
+                assertEquals(labelsOf(id), labels.get(id), id);
+                out.put(id, reader.forDevice(id, labels.get(id)));
             }
             return out;
         });
