@@ -17,11 +17,14 @@ import org.slf4j.LoggerFactory;
 /**
  * The release targets of each device, read at most {@code ttl} ago. A reading whose device has no entry, or one
  * older than {@code ttl}, reads its targets on the spot (on the caller's thread, as before). To keep that read off
- * the MQTT callback thread under load, a background thread re-reads, in bulk (one transaction per
- * {@value #CHUNK} devices), the entries of devices seen since their last read once they are {@code ttl - lead} old,
- * so a busy device's entry is replaced before it expires. A refreshed entry is never older than one read on the
- * spot would be: its time is taken before its read starts, and the staleness bound ({@code ttl}) is unchanged.
- * Entries of devices not seen for {@value #IDLE_TTLS} × {@code ttl} are dropped.
+ * the MQTT callback thread, a background thread re-reads, in bulk (one transaction per {@value #CHUNK} devices),
+ * every entry once it is {@code ttl - lead} old, so the entry of a device that sent a reading in the last
+ * {@value #IDLE_TTLS} × {@code ttl} is replaced before it expires — also when the device reports less often than
+ * {@code ttl}, or paused (a network outage, a quiet line): otherwise its next reading, and after a pause every
+ * device's at once, would read on the callback thread, one after another, while the broker queues what arrives
+ * behind them. Entries of devices not seen for that long are dropped. A refreshed entry is never older than one
+ * read on the spot would be: its time is taken before its read starts, and the staleness bound ({@code ttl}) is
+ * unchanged.
  */
 final class TargetCache implements AutoCloseable {
 
@@ -36,10 +39,10 @@ final class TargetCache implements AutoCloseable {
         final Instant loaded;
         volatile Instant used;
 
-        Entry(List<ReleaseTargets.Target> targets, Instant loaded) {
+        Entry(List<ReleaseTargets.Target> targets, Instant loaded, Instant used) {
             this.targets = targets;
             this.loaded = loaded;
-            this.used = loaded;
+            this.used = used;
         }
     }
 
@@ -77,7 +80,7 @@ final class TargetCache implements AutoCloseable {
         Instant now = clock.instant();
         Entry e = entries.get(deviceId);
         if (e == null || now.isAfter(e.loaded.plus(ttl))) {
-            e = put(deviceId, new Entry(source.forDevice(deviceId), now));
+            e = put(deviceId, new Entry(source.forDevice(deviceId), now, now));
         }
         e.used = now;
         return e.targets;
@@ -114,7 +117,7 @@ final class TargetCache implements AutoCloseable {
             Entry e = me.getValue();
             if (e.used.isBefore(idle)) {
                 entries.remove(me.getKey(), e);
-            } else if (!e.loaded.isAfter(due) && e.used.isAfter(e.loaded)) {
+            } else if (!e.loaded.isAfter(due)) {
                 stale.add(me.getKey());
             }
         }
@@ -132,7 +135,8 @@ final class TargetCache implements AutoCloseable {
                 continue;
             }
             for (Map.Entry<String, List<ReleaseTargets.Target>> r : read.entrySet()) {
-                put(r.getKey(), new Entry(r.getValue(), loaded));
+                // a re-read is not a use: the entry keeps its device's last reading, so idle ones still go
+                put(r.getKey(), new Entry(r.getValue(), loaded, Instant.MIN));
                 refreshed++;
             }
         }

@@ -98,12 +98,23 @@ class TargetCacheTest {
     }
 
     @Test
-    void aDeviceThatSentNothingSinceItsLastReadIsNotRefreshedAndIdleEntriesAreDropped() throws Exception {
-        cache.get("s1");
+    void aDeviceThatReportsLessOftenThanTheTtlIsKeptFreshUntilItHasBeenIdleForTheIdleHorizon() throws Exception {
+        cache.get("s1"); // a sensor that reports every 8 s
         clock.advance(Duration.ofSeconds(4));
-        assertEquals(0, cache.refresh());
-        clock.advance(TTL.multipliedBy(TargetCache.IDLE_TTLS));
-        cache.refresh();
+        version.set(2);
+        assertEquals(1, cache.refresh(), "re-read although it sent nothing since");
+        clock.advance(Duration.ofSeconds(4));
+        assertEquals(2, cache.get("s1").get(0).version());
+        assertEquals(List.of("s1"), single, "its next reading finds a fresh entry, no read on the reading's thread");
+        // then silent: kept fresh up to the idle horizon, dropped after it, and read on the spot when it is back
+        Duration silent = Duration.ZERO;
+        int refreshed = 0;
+        while (silent.compareTo(TTL.multipliedBy(TargetCache.IDLE_TTLS + 2)) < 0) {
+            clock.advance(Duration.ofSeconds(3));
+            silent = silent.plusSeconds(3);
+            refreshed += cache.refresh();
+        }
+        assertEquals(TargetCache.IDLE_TTLS * 5 / 3, refreshed, "one re-read every 3 s for the idle horizon");
         cache.get("s1");
         assertEquals(List.of("s1", "s1"), single);
     }
