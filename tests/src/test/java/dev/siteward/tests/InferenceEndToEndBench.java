@@ -73,6 +73,11 @@ public final class InferenceEndToEndBench {
     /** The sensors' MQTT client: {@code hivemq} (event loops, the default) or {@code paho} (three threads each). */
     private static final String CLIENT = System.getProperty("bench.client", "hivemq");
     /**
+     * {@code true}: the load generator (this process) runs on CPU 0 and each gateway on CPU 1 ({@code taskset}), as if
+     * the sensors were on another host; the default shares both CPUs between them.
+     */
+    private static final boolean PIN = Boolean.getBoolean("bench.pin");
+    /**
      * The committed demo model served: {@code vibration-demo} (the detector {@code siteward demo} serves: readings
      * from the reference law are normal) or {@code vibration-v1} (random weights: about half of such readings score
      * above the threshold, so every sensor's k-of-n window keeps starting alarms — an audited action storm).
@@ -118,7 +123,9 @@ public final class InferenceEndToEndBench {
         // 1) relay: the same broker, clients and reply path, no model
         List<String> relayArgs = new ArrayList<>(common);
         relayArgs.add("-Dsiteward.inference.relay=true");
+        pin(ProcessHandle.current().pid(), "0", notes);
         try (GatewayProcess gateway = GatewayProcess.start(data, env, relayArgs)) {
+            pin(gateway.pid(), "1", notes);
             releaseModel(gateway, work);
             long t0 = System.nanoTime();
             devices = enrollAll(gateway, work);
@@ -138,6 +145,7 @@ public final class InferenceEndToEndBench {
         long rssIdle;
         try (GatewayProcess gateway = GatewayProcess.start(data, env, common)) {
             long pid = gateway.pid();
+            pin(pid, "1", notes);
             rssStart = rssKb(pid);
             try (Fleet fleet = Fleet.connect(gateway.mqttPort(), devices, notes, "inference")) {
                 fleet.run(100, 3); // every sensor's model resolved and loaded
@@ -277,6 +285,20 @@ public final class InferenceEndToEndBench {
      * Finds the highest offered rate at which every reading is answered and the gateway keeps up: the rate grows by
      * half while steps pass, then is bisected {@code REFINE_STEPS} times between the last pass and the first fail.
      */
+    /** With {@code bench.pin}: every thread of the process on the given CPUs (threads it starts later inherit it). */
+    static void pin(long pid, String cpus, List<String> notes) throws Exception {
+        if (!PIN) {
+            return;
+        }
+        Process p = new ProcessBuilder("taskset", "-a", "-p", "-c", cpus, Long.toString(pid))
+                .redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (p.waitFor() != 0) {
+            throw new IllegalStateException("taskset failed: " + out.strip());
+        }
+        notes.add("pid " + pid + " pinned to CPU " + cpus);
+    }
+
     /** For {@code bench.latency.rate}: the search's warm-up; the step returned stands for "sustained at twice it". */
     static Step warmUp(Fleet fleet) throws Exception {
         fleet.run(Math.min(FIXED_RATE, 200), 5);
